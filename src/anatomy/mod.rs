@@ -1,0 +1,436 @@
+//! The structures and skin regions of the model: one vocabulary shared by the model
+//! generator, the viewer and the tests, so a name is spelled in exactly one place.
+
+use std::fmt;
+
+/// Which display layer a structure belongs to (the viewer toggles these together).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Layer {
+    /// Hip bones, sacrum, coccyx, lumbar vertebrae and femurs.
+    Bones,
+    /// Gluteal muscles, piriformis and iliopsoas.
+    Muscles,
+    /// The sciatic nerve.
+    Nerves,
+    /// The sacroiliac joint surfaces.
+    Joints,
+    /// The translucent body surface.
+    Skin,
+}
+
+impl Layer {
+    /// Every layer, in panel order (inside out).
+    pub const ALL: [Layer; 5] = [
+        Layer::Bones,
+        Layer::Muscles,
+        Layer::Nerves,
+        Layer::Joints,
+        Layer::Skin,
+    ];
+
+    /// Human-readable label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Layer::Bones => "Bones",
+            Layer::Muscles => "Muscles",
+            Layer::Nerves => "Nerve",
+            Layer::Joints => "SI joint",
+            Layer::Skin => "Skin",
+        }
+    }
+}
+
+/// The subject's side (glTF names end in `_l` / `_r`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Side {
+    /// The subject's left (glTF +X: the subject faces +Z, so their left is the viewer's
+    /// right when seen from the front).
+    Left,
+    /// The subject's right (glTF −X).
+    Right,
+    /// On the midline (unpaired).
+    Midline,
+}
+
+impl Side {
+    /// The sign of glTF X on this side: +1 for the left, −1 for the right, 0 on the midline.
+    pub fn gltf_x_sign(self) -> f32 {
+        match self {
+            Side::Left => 1.0,
+            Side::Right => -1.0,
+            Side::Midline => 0.0,
+        }
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Side::Left => "_l",
+            Side::Right => "_r",
+            Side::Midline => "",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Side::Left => " (left)",
+            Side::Right => " (right)",
+            Side::Midline => "",
+        }
+    }
+}
+
+/// A kind of structure, without its side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StructureKind {
+    /// Ilium, ischium and pubis as one bone.
+    HipBone,
+    /// The sacrum.
+    Sacrum,
+    /// The coccyx.
+    Coccyx,
+    /// Fourth lumbar vertebra.
+    VertebraL4,
+    /// Fifth lumbar vertebra.
+    VertebraL5,
+    /// Thigh bone.
+    Femur,
+    /// Gluteus maximus.
+    GluteusMaximus,
+    /// Gluteus medius.
+    GluteusMedius,
+    /// Gluteus minimus.
+    GluteusMinimus,
+    /// Piriformis.
+    Piriformis,
+    /// Psoas major.
+    PsoasMajor,
+    /// Iliacus.
+    Iliacus,
+    /// Sciatic nerve with its L4–S3 roots.
+    SciaticNerve,
+    /// Sacroiliac joint surface.
+    SacroiliacJoint,
+    /// The body surface.
+    Skin,
+}
+
+impl StructureKind {
+    /// Every kind, in model order.
+    pub const ALL: [StructureKind; 15] = [
+        StructureKind::HipBone,
+        StructureKind::Sacrum,
+        StructureKind::Coccyx,
+        StructureKind::VertebraL4,
+        StructureKind::VertebraL5,
+        StructureKind::Femur,
+        StructureKind::GluteusMaximus,
+        StructureKind::GluteusMedius,
+        StructureKind::GluteusMinimus,
+        StructureKind::Piriformis,
+        StructureKind::PsoasMajor,
+        StructureKind::Iliacus,
+        StructureKind::SciaticNerve,
+        StructureKind::SacroiliacJoint,
+        StructureKind::Skin,
+    ];
+
+    /// glTF base name (without side suffix).
+    pub fn base_name(self) -> &'static str {
+        match self {
+            StructureKind::HipBone => "hip_bone",
+            StructureKind::Sacrum => "sacrum",
+            StructureKind::Coccyx => "coccyx",
+            StructureKind::VertebraL4 => "vertebra_l4",
+            StructureKind::VertebraL5 => "vertebra_l5",
+            StructureKind::Femur => "femur",
+            StructureKind::GluteusMaximus => "gluteus_maximus",
+            StructureKind::GluteusMedius => "gluteus_medius",
+            StructureKind::GluteusMinimus => "gluteus_minimus",
+            StructureKind::Piriformis => "piriformis",
+            StructureKind::PsoasMajor => "psoas_major",
+            StructureKind::Iliacus => "iliacus",
+            StructureKind::SciaticNerve => "sciatic_nerve",
+            StructureKind::SacroiliacJoint => "sacroiliac_joint",
+            StructureKind::Skin => "skin",
+        }
+    }
+
+    /// Human-readable name.
+    pub fn label(self) -> &'static str {
+        match self {
+            StructureKind::HipBone => "Hip bone",
+            StructureKind::Sacrum => "Sacrum",
+            StructureKind::Coccyx => "Coccyx",
+            StructureKind::VertebraL4 => "L4 vertebra",
+            StructureKind::VertebraL5 => "L5 vertebra",
+            StructureKind::Femur => "Femur",
+            StructureKind::GluteusMaximus => "Gluteus maximus",
+            StructureKind::GluteusMedius => "Gluteus medius",
+            StructureKind::GluteusMinimus => "Gluteus minimus",
+            StructureKind::Piriformis => "Piriformis",
+            StructureKind::PsoasMajor => "Psoas major",
+            StructureKind::Iliacus => "Iliacus",
+            StructureKind::SciaticNerve => "Sciatic nerve",
+            StructureKind::SacroiliacJoint => "Sacroiliac joint",
+            StructureKind::Skin => "Skin",
+        }
+    }
+
+    /// Whether the structure exists on both sides.
+    pub fn is_paired(self) -> bool {
+        matches!(
+            self,
+            StructureKind::HipBone
+                | StructureKind::Femur
+                | StructureKind::GluteusMaximus
+                | StructureKind::GluteusMedius
+                | StructureKind::GluteusMinimus
+                | StructureKind::Piriformis
+                | StructureKind::PsoasMajor
+                | StructureKind::Iliacus
+                | StructureKind::SciaticNerve
+                | StructureKind::SacroiliacJoint
+        )
+    }
+
+    /// The display layer.
+    pub fn layer(self) -> Layer {
+        match self {
+            StructureKind::HipBone
+            | StructureKind::Sacrum
+            | StructureKind::Coccyx
+            | StructureKind::VertebraL4
+            | StructureKind::VertebraL5
+            | StructureKind::Femur => Layer::Bones,
+            StructureKind::GluteusMaximus
+            | StructureKind::GluteusMedius
+            | StructureKind::GluteusMinimus
+            | StructureKind::Piriformis
+            | StructureKind::PsoasMajor
+            | StructureKind::Iliacus => Layer::Muscles,
+            StructureKind::SciaticNerve => Layer::Nerves,
+            StructureKind::SacroiliacJoint => Layer::Joints,
+            StructureKind::Skin => Layer::Skin,
+        }
+    }
+}
+
+/// One named structure of the model: a kind on a side. Its glTF node and mesh carry
+/// [`Structure::gltf_name`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Structure {
+    /// What it is.
+    pub kind: StructureKind,
+    /// Which side; [`Side::Midline`] for unpaired structures.
+    pub side: Side,
+}
+
+impl Structure {
+    /// Every structure of the model, paired ones left then right, in model order.
+    pub fn all() -> Vec<Structure> {
+        StructureKind::ALL
+            .iter()
+            .flat_map(|&kind| {
+                let sides: &[Side] = if kind.is_paired() {
+                    &[Side::Left, Side::Right]
+                } else {
+                    &[Side::Midline]
+                };
+                sides.iter().map(move |&side| Structure { kind, side })
+            })
+            .collect()
+    }
+
+    /// The exact node and mesh name in the glTF file.
+    pub fn gltf_name(self) -> String {
+        format!("{}{}", self.kind.base_name(), self.side.suffix())
+    }
+
+    /// Parses a glTF node or mesh name; `None` for names outside the vocabulary.
+    pub fn from_gltf_name(name: &str) -> Option<Structure> {
+        Structure::all().into_iter().find(|s| s.gltf_name() == name)
+    }
+
+    /// Human-readable name, e.g. "Piriformis (left)".
+    pub fn label(self) -> String {
+        format!("{}{}", self.kind.label(), self.side.label())
+    }
+
+    /// The display layer.
+    pub fn layer(self) -> Layer {
+        self.kind.layer()
+    }
+}
+
+impl fmt::Display for Structure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.gltf_name())
+    }
+}
+
+/// The body regions every skin vertex is labelled with (glTF attribute `_REGION`, the
+/// index into [`SkinRegion::ALL`]; the names are also in the skin mesh's `extras.regionNames`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SkinRegionKind {
+    /// Paraspinal lumbar skin.
+    LumbarParaspinal,
+    /// Over the posterior iliac crest.
+    BeltLine,
+    /// The 3 × 10 cm area below the PSIS.
+    Sij,
+    /// Upper buttock (above the greater trochanter tip).
+    ButtockUpper,
+    /// Lower buttock.
+    ButtockLower,
+    /// Over the greater trochanter.
+    LateralHip,
+    /// Inguinal region.
+    Groin,
+    /// Below the umbilicus, in front.
+    LowerAbdomen,
+    /// Front of the thigh.
+    AnteriorThigh,
+    /// Side of the thigh.
+    LateralThigh,
+    /// Back of the thigh.
+    PosteriorThigh,
+    /// Side of the lower leg.
+    LateralLeg,
+    /// Back of the lower leg.
+    Calf,
+    /// The foot.
+    Foot,
+    /// Midline skin over the sacrum.
+    SacrumRegion,
+    /// Midline skin over the coccyx.
+    CoccyxRegion,
+}
+
+impl SkinRegionKind {
+    /// Every region kind.
+    pub const ALL: [SkinRegionKind; 16] = [
+        SkinRegionKind::LumbarParaspinal,
+        SkinRegionKind::BeltLine,
+        SkinRegionKind::Sij,
+        SkinRegionKind::ButtockUpper,
+        SkinRegionKind::ButtockLower,
+        SkinRegionKind::LateralHip,
+        SkinRegionKind::Groin,
+        SkinRegionKind::LowerAbdomen,
+        SkinRegionKind::AnteriorThigh,
+        SkinRegionKind::LateralThigh,
+        SkinRegionKind::PosteriorThigh,
+        SkinRegionKind::LateralLeg,
+        SkinRegionKind::Calf,
+        SkinRegionKind::Foot,
+        SkinRegionKind::SacrumRegion,
+        SkinRegionKind::CoccyxRegion,
+    ];
+
+    /// Base name (without side suffix).
+    pub fn base_name(self) -> &'static str {
+        match self {
+            SkinRegionKind::LumbarParaspinal => "lumbar_paraspinal",
+            SkinRegionKind::BeltLine => "belt_line",
+            SkinRegionKind::Sij => "sij",
+            SkinRegionKind::ButtockUpper => "buttock_upper",
+            SkinRegionKind::ButtockLower => "buttock_lower",
+            SkinRegionKind::LateralHip => "lateral_hip",
+            SkinRegionKind::Groin => "groin",
+            SkinRegionKind::LowerAbdomen => "lower_abdomen",
+            SkinRegionKind::AnteriorThigh => "anterior_thigh",
+            SkinRegionKind::LateralThigh => "lateral_thigh",
+            SkinRegionKind::PosteriorThigh => "posterior_thigh",
+            SkinRegionKind::LateralLeg => "lateral_leg",
+            SkinRegionKind::Calf => "calf",
+            SkinRegionKind::Foot => "foot",
+            SkinRegionKind::SacrumRegion => "sacrum_region",
+            SkinRegionKind::CoccyxRegion => "coccyx_region",
+        }
+    }
+
+    /// Whether the region is on the midline (no `_l` / `_r`).
+    pub fn is_midline(self) -> bool {
+        matches!(
+            self,
+            SkinRegionKind::SacrumRegion | SkinRegionKind::CoccyxRegion
+        )
+    }
+}
+
+/// A skin region with its side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SkinRegion {
+    /// Which region.
+    pub kind: SkinRegionKind,
+    /// Which side; [`Side::Midline`] for the midline regions.
+    pub side: Side,
+}
+
+impl SkinRegion {
+    /// Every region, in `_REGION` index order.
+    pub fn all() -> Vec<SkinRegion> {
+        SkinRegionKind::ALL
+            .iter()
+            .flat_map(|&kind| {
+                let sides: &[Side] = if kind.is_midline() {
+                    &[Side::Midline]
+                } else {
+                    &[Side::Left, Side::Right]
+                };
+                sides.iter().map(move |&side| SkinRegion { kind, side })
+            })
+            .collect()
+    }
+
+    /// Region name, e.g. `buttock_upper_l` or `sacrum_region`.
+    pub fn name(self) -> String {
+        format!("{}{}", self.kind.base_name(), self.side.suffix())
+    }
+
+    /// Index in [`SkinRegion::all`] (the value stored in `_REGION`).
+    pub fn index(self) -> u16 {
+        SkinRegion::all()
+            .iter()
+            .position(|r| *r == self)
+            .and_then(|i| u16::try_from(i).ok())
+            .unwrap_or(u16::MAX)
+    }
+
+    /// The region stored as `index` in `_REGION`, if any.
+    pub fn from_index(index: u16) -> Option<SkinRegion> {
+        SkinRegion::all().get(usize::from(index)).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let all = Structure::all();
+        assert_eq!(all.len(), 25);
+        let mut names: Vec<String> = all.iter().map(|s| s.gltf_name()).collect();
+        for s in &all {
+            assert_eq!(Structure::from_gltf_name(&s.gltf_name()), Some(*s));
+        }
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+        assert!(names.contains(&"piriformis_l".to_string()));
+        assert!(names.contains(&"vertebra_l5".to_string()));
+        assert_eq!(Structure::from_gltf_name("piriformis"), None);
+    }
+
+    #[test]
+    fn regions_index_round_trip() {
+        let all = SkinRegion::all();
+        assert_eq!(all.len(), 30);
+        for r in &all {
+            assert_eq!(SkinRegion::from_index(r.index()), Some(*r));
+        }
+        assert_eq!(all[0].name(), "lumbar_paraspinal_l");
+        assert!(all.iter().any(|r| r.name() == "sacrum_region"));
+    }
+}

@@ -1,0 +1,614 @@
+//! Bone shapes from landmarks: each landmark is a point on the bone surface, so primitives
+//! are placed one radius inside it.
+
+use bevy::math::{Mat3, Vec3};
+
+use super::data::{Anatomy, DataError};
+use super::field::{Part, Primitive};
+use crate::anatomy::Side;
+
+/// Femoral head radius per side (sphere fits in shared/anatomy, metres).
+pub fn femoral_head_radius_m(side: Side) -> f32 {
+    if side == Side::Left { 0.0232 } else { 0.0246 }
+}
+
+/// Acetabular cup radius: the head plus a cartilage gap.
+const CUP_RADIUS_M: f32 = 0.0265;
+
+/// Unit vector pointing to the subject's lateral side.
+pub fn lateral(side: Side) -> Vec3 {
+    Vec3::X * side.gltf_x_sign()
+}
+
+const UP: Vec3 = Vec3::Y;
+const ANTERIOR: Vec3 = Vec3::Z;
+
+fn orthonormal(axis_y: Vec3, hint_x: Vec3) -> Mat3 {
+    let y = axis_y.normalize_or_zero();
+    let x = (hint_x - y * hint_x.dot(y)).normalize_or_zero();
+    let z = x.cross(y);
+    Mat3::from_cols(x, y, z)
+}
+
+/// Points at equal arc-length steps along a polyline between arc lengths `from` and
+/// `to_from_end` before its end.
+fn resample_between(points: &[Vec3], n: usize, from_m: f32, to_from_end_m: f32) -> Vec<Vec3> {
+    let mut cum = vec![0.0f32];
+    for w in points.windows(2) {
+        cum.push(cum[cum.len() - 1] + (w[1] - w[0]).length());
+    }
+    let total = cum[cum.len() - 1];
+    let a = from_m.min(total);
+    let b = (total - to_from_end_m).max(a);
+    (0..n)
+        .map(|i| {
+            let s = a + (b - a) * i as f32 / (n - 1) as f32;
+            let seg = cum
+                .windows(2)
+                .position(|c| s <= c[1])
+                .unwrap_or(points.len() - 2);
+            let f = ((s - cum[seg]) / (cum[seg + 1] - cum[seg]).max(1e-9)).clamp(0.0, 1.0);
+            points[seg].lerp(points[seg + 1], f)
+        })
+        .collect()
+}
+
+/// Balls filling the patch between two curves (rows), with a half thickness per (u, v)
+/// and an offset per (u, v): a curved plate.
+fn plate(
+    top: &[Vec3],
+    bottom: &[Vec3],
+    step_m: f32,
+    half_thickness_m: &dyn Fn(f32, f32) -> f32,
+    offset: &dyn Fn(f32, f32) -> Vec3,
+) -> Vec<Primitive> {
+    let len = |c: &[Vec3]| c.windows(2).map(|w| (w[1] - w[0]).length()).sum::<f32>();
+    let nu = ((len(top).max(len(bottom)) / step_m).ceil() as usize).max(2);
+    let top = resample_between(top, nu + 1, 0.0, 0.0);
+    let bottom = resample_between(bottom, nu + 1, 0.0, 0.0);
+    let mut out = Vec::new();
+    for i in 0..=nu {
+        let u = i as f32 / nu as f32;
+        let span = (bottom[i] - top[i]).length();
+        let nv = ((span / step_m).ceil() as usize).max(1);
+        for j in 0..=nv {
+            let v = j as f32 / nv as f32;
+            out.push(Primitive::Sphere {
+                centre: top[i].lerp(bottom[i], v) + offset(u, v),
+                radius_m: half_thickness_m(u, v),
+            });
+        }
+    }
+    out
+}
+
+fn chain(points: &[Vec3], radii_m: &[f32]) -> Vec<Primitive> {
+    points
+        .windows(2)
+        .zip(radii_m.windows(2))
+        .map(|(p, r)| Primitive::Capsule {
+            a: p[0],
+            b: p[1],
+            radius_a_m: r[0],
+            radius_b_m: r[1],
+        })
+        .collect()
+}
+
+/// The acetabular opening direction: lateral, down and forward (inclination ≈ 45°,
+/// anteversion ≈ 20°; shared/anatomy/dimensions.md §1a).
+pub fn acetabular_axis(side: Side) -> Vec3 {
+    (lateral(side) * 0.70 - UP * 0.62 + ANTERIOR * 0.30).normalize()
+}
+
+/// Samples of the SI joint patch (outline fan), in glTF frame.
+pub fn si_patch(anatomy: &Anatomy, side: Side, step_m: f32) -> Result<Vec<Vec3>, DataError> {
+    let centre = anatomy.landmark("SI_joint_centre", side)?;
+    let mut outline = Vec::new();
+    for i in 0..12 {
+        match anatomy.landmark(&format!("SI_joint_outline_{i:02}"), side) {
+            Ok(p) => outline.push(p),
+            Err(_) if i >= 5 => break,
+            Err(e) => return Err(e),
+        }
+    }
+    // Project onto the joint plane so the plate is flat and even.
+    let n = si_normal(side);
+    let flat = |p: Vec3| p - n * (p - centre).dot(n);
+    let mut out = Vec::new();
+    for k in 0..outline.len() {
+        let a = flat(outline[k]);
+        let b = flat(outline[(k + 1) % outline.len()]);
+        let rings = (((a - centre).length().max((b - centre).length())) / step_m).ceil() as usize;
+        for r in 0..=rings {
+            let f = r as f32 / rings.max(1) as f32;
+            let pa = centre.lerp(a, f);
+            let pb = centre.lerp(b, f);
+            let n_ab = (((pb - pa).length() / step_m).ceil() as usize).max(1);
+            for s in 0..n_ab {
+                out.push(pa.lerp(pb, s as f32 / n_ab as f32));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Lateral-pointing normal of the SI joint plane (shared/anatomy §4).
+pub fn si_normal(side: Side) -> Vec3 {
+    // OpenSim (−0.28, −0.13, 0.95) for the right side → glTF (−0.95, −0.13, −0.28).
+    Vec3::new(0.95 * side.gltf_x_sign(), -0.13, -0.28).normalize()
+}
+
+/// Half-width of the gap between the SI joint surfaces (CT joint space ≈ 2 mm).
+pub const SI_HALF_GAP_M: f32 = 0.0012;
+
+/// Hip bone (ilium, ischium, pubis).
+pub fn hip_bone(a: &Anatomy, side: Side) -> Result<Vec<Part>, DataError> {
+    let lat = lateral(side);
+    let l = |n: &str| a.landmark(n, side);
+    let hjc = l("hip_joint_centre")?;
+    let crest: Vec<Vec3> = (0..12)
+        .map(|i| l(&format!("iliac_crest_{i:02}")))
+        .collect::<Result<_, _>>()?;
+    let aiis = l("AIIS")?;
+    let psis = l("PSIS")?;
+    let notch = l("greater_sciatic_notch_deepest")?;
+    let spine = l("ischial_spine")?;
+    let it_low = l("ischial_tuberosity_lowest")?;
+    let tubercle = l("pubic_tubercle")?;
+    let sym = a.landmark("pubic_symphysis_centre", Side::Midline)?;
+    let sym_inf = a.landmark("pubic_symphysis_inferior", Side::Midline)?;
+    let obturator = l("obturator_foramen_centre")?;
+    let si_centre = l("SI_joint_centre")?;
+
+    let crest_r = 0.0055;
+    let piis = psis - UP * 0.026 + ANTERIOR * 0.006;
+    let supra_acetabular = hjc + UP * 0.034 + lat * 0.004;
+    // Wing: the crest (lowered by its own radius so the landmarks lie on the surface)
+    // down to the body of the ilium.
+    let top: Vec<Vec3> = resample_between(&crest, 60, crest_r, crest_r)
+        .into_iter()
+        .map(|p| p - UP * crest_r * 0.9)
+        .collect();
+    let bottom = vec![aiis - ANTERIOR * 0.005, supra_acetabular, notch + UP * 0.004, piis];
+    let wing_ht = |u: f32, v: f32| {
+        let crest = (1.0 - v / 0.15).clamp(0.0, 1.0);
+        let body = ((v - 0.7) / 0.3).clamp(0.0, 1.0);
+        let tuber = (-((u - 0.12) / 0.08).powi(2)).exp();
+        let posterior = ((u - 0.8) / 0.2).clamp(0.0, 1.0);
+        let base = 0.0023 + 0.0055 * body + 0.004 * posterior;
+        base.max(crest_r * crest + 0.003 * tuber * crest)
+    };
+    let bulge = move |u: f32, v: f32| {
+        lat * (0.007 * (std::f32::consts::PI * u).sin() * (std::f32::consts::PI * v).sin())
+    };
+    let wing = plate(&top, &bottom, 0.0012, &wing_ht, &bulge);
+
+    // Below the notch: the plate down to the ischial spine and the back of the acetabulum.
+    let post_acetabular = hjc - ANTERIOR * 0.021 - UP * 0.018 - lat * 0.006;
+    let column = plate(
+        &[notch + UP * 0.004, spine - lat * 0.0],
+        &[supra_acetabular, post_acetabular],
+        0.0015,
+        &|_, v| 0.0035 + 0.003 * v,
+        &|_, _| Vec3::ZERO,
+    );
+    let spine_dir = (spine - post_acetabular).normalize_or_zero();
+    let spine_part = vec![Primitive::Capsule {
+        a: post_acetabular,
+        b: spine - spine_dir * 0.003,
+        radius_a_m: 0.008,
+        radius_b_m: 0.003,
+    }];
+
+    // Acetabulum: a rim body around the joint centre, the cup cut out later.
+    let axis = acetabular_axis(side);
+    let acetabulum = vec![Primitive::Ellipsoid {
+        centre: hjc - axis * 0.008,
+        axes: orthonormal(axis, ANTERIOR),
+        radii_m: Vec3::new(0.036, 0.028, 0.036),
+    }];
+
+    // Ischium and tuberosity: the tuberosity's lowest point is the landmark.
+    let it_centre = it_low + UP * 0.012;
+    let ischium = vec![
+        Primitive::Capsule {
+            a: post_acetabular,
+            b: it_centre,
+            radius_a_m: 0.011,
+            radius_b_m: 0.010,
+        },
+        Primitive::Ellipsoid {
+            centre: it_centre,
+            axes: orthonormal(UP, lat),
+            radii_m: Vec3::new(0.011, 0.012, 0.017),
+        },
+    ];
+
+    // Pubis: superior ramus to the tubercle (its most anterior point), body at the
+    // symphysis, inferior and ischial rami back to the tuberosity.
+    let ramus_start = hjc + ANTERIOR * 0.020 - UP * 0.014 - lat * 0.008;
+    let tub_c = tubercle - ANTERIOR * 0.0065;
+    let body_c = Vec3::new(lat.x * 0.013, sym.y, sym.z);
+    let pubis = [
+        chain(&[ramus_start, tub_c, body_c + UP * 0.010], &[0.0085, 0.0065, 0.0075]),
+        vec![Primitive::Ellipsoid {
+            centre: body_c,
+            axes: orthonormal(UP, lat),
+            radii_m: Vec3::new(0.0105, 0.019, 0.0095),
+        }],
+        chain(
+            &[
+                Vec3::new(lat.x * 0.012, sym_inf.y + 0.004, sym_inf.z),
+                Vec3::new(lat.x * 0.030, -0.122, -0.048),
+                it_centre - ANTERIOR * 0.004,
+            ],
+            &[0.006, 0.0055, 0.008],
+        ),
+    ]
+    .concat();
+
+    // The auricular surface: a block behind the SI joint, one gap away from it.
+    let n = si_normal(side);
+    let auricular: Vec<Primitive> = si_patch(a, side, 0.003)?
+        .into_iter()
+        .map(|p| Primitive::Sphere {
+            centre: p + n * (SI_HALF_GAP_M + 0.006),
+            radius_m: 0.006,
+        })
+        .collect();
+    let tuberosity = vec![Primitive::Capsule {
+        a: si_centre + n * 0.014,
+        b: psis - lat * 0.002 + ANTERIOR * 0.007 - UP * 0.006,
+        radius_a_m: 0.009,
+        radius_b_m: 0.008,
+    }];
+
+    Ok(vec![
+        Part::union(wing, 0.0),
+        Part::union(column, 0.006),
+        Part::union(spine_part, 0.004),
+        Part::union(acetabulum, 0.010),
+        Part::union(ischium, 0.008),
+        Part::union(pubis, 0.008),
+        Part::union(auricular, 0.006),
+        Part::union(tuberosity, 0.010),
+        // The cup and its opening.
+        Part::subtract(
+            vec![
+                Primitive::Sphere {
+                    centre: hjc,
+                    radius_m: CUP_RADIUS_M,
+                },
+                Primitive::Capsule {
+                    a: hjc + axis * 0.008,
+                    b: hjc + axis * 0.05,
+                    radius_a_m: 0.021,
+                    radius_b_m: 0.030,
+                },
+            ],
+            0.003,
+        ),
+        // Obturator foramen.
+        Part::subtract(
+            vec![Primitive::Ellipsoid {
+                centre: obturator,
+                axes: orthonormal(UP, lat),
+                radii_m: Vec3::new(0.03, 0.011, 0.016),
+            }],
+            0.004,
+        ),
+        // Keep the cup clear where other parts blend into it.
+        Part::subtract(
+            vec![Primitive::Sphere {
+                centre: hjc,
+                radius_m: CUP_RADIUS_M - 0.001,
+            }],
+            0.0,
+        ),
+    ])
+}
+
+/// Sacrum: S1 body, a curved column down to the apex, alae, and lateral masses that carry
+/// the auricular surfaces; anterior sacral foramina cut through.
+pub fn sacrum(a: &Anatomy) -> Result<Vec<Part>, DataError> {
+    let m = |n: &str| a.landmark(n, Side::Midline);
+    let s1 = m("S1_endplate_centre")?;
+    let promontory = m("sacral_promontory")?;
+    let s1_post = m("S1_endplate_posterior_superior")?;
+    let tip = m("sacral_apex_coccyx_tip")?;
+    // S1 endplate plane: normal perpendicular to promontory → posterior superior edge.
+    let plate_dir = (s1_post - promontory).normalize_or_zero();
+    let normal = Vec3::new(0.0, -plate_dir.z, plate_dir.y).normalize_or_zero();
+    let normal = if normal.y < 0.0 { -normal } else { normal };
+    let body_half_height = 0.013;
+    let s1_body = vec![Primitive::Cylinder {
+        centre: s1 - normal * body_half_height,
+        axes: orthonormal(normal, Vec3::X),
+        radii_m: Vec3::new(0.024, body_half_height, 0.0235),
+        rounding_m: 0.004,
+    }];
+    let apex = Vec3::new(0.0, -0.038, tip.z + 0.014);
+    let column_pts = [
+        s1 - normal * 0.02,
+        Vec3::new(0.0, 0.016, s1.z - 0.016),
+        Vec3::new(0.0, -0.008, s1.z - 0.024),
+        Vec3::new(0.0, -0.026, apex.z + 0.002),
+        apex,
+    ];
+    let column = chain(&column_pts, &[0.016, 0.0125, 0.010, 0.0075, 0.0065]);
+    let mut masses = Vec::new();
+    let mut alae = Vec::new();
+    let mut foramina = Vec::new();
+    for side in [Side::Left, Side::Right] {
+        let lat = lateral(side);
+        let n = si_normal(side);
+        let patch = si_patch(a, side, 0.003)?;
+        masses.extend(patch.iter().map(|p| Primitive::Sphere {
+            centre: *p - n * (SI_HALF_GAP_M + 0.006),
+            radius_m: 0.006,
+        }));
+        // Web from the auricular plate to the column at each level.
+        for p in patch.iter().step_by(6) {
+            let inner = *p - n * (SI_HALF_GAP_M + 0.008);
+            let target = Vec3::new(0.0, inner.y, column_z_at(&column_pts, inner.y));
+            masses.push(Primitive::Capsule {
+                a: inner,
+                b: target,
+                radius_a_m: 0.008,
+                radius_b_m: 0.009,
+            });
+        }
+        let ala_tip = Vec3::new(lat.x * 0.047, s1.y - 0.004, s1.z + 0.002);
+        alae.push(Primitive::Capsule {
+            a: s1 - normal * 0.010,
+            b: ala_tip,
+            radius_a_m: 0.011,
+            radius_b_m: 0.0085,
+        });
+        for (k, y) in [0.024f32, 0.004, -0.013, -0.026].iter().enumerate() {
+            let z = column_z_at(&column_pts, *y);
+            let x = lat.x * (0.016 - 0.0015 * k as f32);
+            foramina.push(Primitive::Capsule {
+                a: Vec3::new(x, *y, z + 0.03),
+                b: Vec3::new(x, *y, z - 0.004),
+                radius_a_m: 0.0036 - 0.0004 * k as f32,
+                radius_b_m: 0.003 - 0.0004 * k as f32,
+            });
+        }
+    }
+    Ok(vec![
+        Part::union(s1_body, 0.0),
+        Part::union(column, 0.008),
+        Part::union(alae, 0.010),
+        Part::union(masses, 0.010),
+        Part::subtract(foramina, 0.002),
+    ])
+}
+
+/// z of the sacral column at height y (linear between its points).
+fn column_z_at(points: &[Vec3], y: f32) -> f32 {
+    for w in points.windows(2) {
+        let (hi, lo) = (w[0], w[1]);
+        if y <= hi.y && y >= lo.y {
+            let f = (hi.y - y) / (hi.y - lo.y).max(1e-6);
+            return hi.z + (lo.z - hi.z) * f;
+        }
+    }
+    if y > points[0].y {
+        points[0].z
+    } else {
+        points[points.len() - 1].z
+    }
+}
+
+/// Coccyx: three to four fused segments curving forward to the tip landmark.
+pub fn coccyx(a: &Anatomy) -> Result<Vec<Part>, DataError> {
+    let tip = a.landmark("sacral_apex_coccyx_tip", Side::Midline)?;
+    let top = Vec3::new(0.0, -0.0445, tip.z + 0.012);
+    let mid = Vec3::new(0.0, -0.056, tip.z + 0.006);
+    let dir = (tip - mid).normalize_or_zero();
+    let end = tip - dir * 0.0035;
+    Ok(vec![
+        Part::union(
+            chain(&[top, mid, end], &[0.0075, 0.0055, 0.0035]),
+            0.0,
+        ),
+        Part::union(
+            vec![Primitive::Ellipsoid {
+                centre: top,
+                axes: Mat3::IDENTITY,
+                radii_m: Vec3::new(0.012, 0.004, 0.006),
+            }],
+            0.004,
+        ),
+    ])
+}
+
+/// A lumbar vertebra (`level` is "L4" or "L5"): body, pedicles, laminae, spinous and
+/// transverse processes, articular processes.
+pub fn vertebra(a: &Anatomy, level: &str) -> Result<Vec<Part>, DataError> {
+    let m = |n: &str| a.landmark(&format!("{level}_{n}"), Side::Midline);
+    let centre = m("body_centre")?;
+    let anterior = m("body_anterior")?;
+    let sp_tip = m("spinous_process_tip")?;
+    let (below, above) = if level == "L5" {
+        ("disc_L5S1_centre", "disc_L4L5_centre")
+    } else {
+        ("disc_L4L5_centre", "disc_L3L4_centre")
+    };
+    let axis = (a.landmark(above, Side::Midline)? - a.landmark(below, Side::Midline)?)
+        .normalize_or_zero();
+    let frame = orthonormal(axis, Vec3::X);
+    let back = -frame.z_axis;
+    let depth_half = ((anterior - centre).dot(frame.z_axis)).max(0.016);
+    let body = vec![Primitive::Cylinder {
+        centre: centre + back * 0.0,
+        axes: frame,
+        radii_m: Vec3::new(0.0245, 0.0112, depth_half),
+        rounding_m: 0.004,
+    }];
+    let mut arch = Vec::new();
+    let lamina_mid = centre + back * (depth_half + 0.025) - axis * 0.004;
+    for side in [Side::Left, Side::Right] {
+        let lat = lateral(side);
+        let tp_tip = a.landmark(&format!("{level}_transverse_process_tip"), side)?;
+        let ped_a = centre + back * (depth_half - 0.004) + lat * 0.013 + axis * 0.003;
+        let ped_b = centre + back * (depth_half + 0.012) + lat * 0.0135 + axis * 0.003;
+        arch.push(Primitive::Capsule {
+            a: ped_a,
+            b: ped_b,
+            radius_a_m: 0.0048,
+            radius_b_m: 0.0045,
+        });
+        arch.push(Primitive::Capsule {
+            a: ped_b,
+            b: lamina_mid,
+            radius_a_m: 0.0045,
+            radius_b_m: 0.0045,
+        });
+        let tp_dir = (tp_tip - ped_b).normalize_or_zero();
+        arch.push(Primitive::Capsule {
+            a: ped_b,
+            b: tp_tip - tp_dir * 0.004,
+            radius_a_m: 0.0048,
+            radius_b_m: 0.004,
+        });
+        arch.push(Primitive::Capsule {
+            a: ped_b + back * 0.002 + axis * 0.012,
+            b: ped_b - axis * 0.016 + back * 0.006 - lat * 0.002,
+            radius_a_m: 0.005,
+            radius_b_m: 0.0045,
+        });
+    }
+    let sp_dir = (sp_tip - lamina_mid).normalize_or_zero();
+    let sp_end = sp_tip - sp_dir * 0.004;
+    arch.push(Primitive::Capsule {
+        a: lamina_mid,
+        b: sp_end,
+        radius_a_m: 0.005,
+        radius_b_m: 0.004,
+    });
+    arch.push(Primitive::Capsule {
+        a: lamina_mid - axis * 0.008,
+        b: sp_end - axis * 0.007,
+        radius_a_m: 0.004,
+        radius_b_m: 0.0035,
+    });
+    Ok(vec![Part::union(body, 0.0), Part::union(arch, 0.004)])
+}
+
+/// Femur: head, neck at the measured neck-shaft angle, greater and lesser trochanter,
+/// shaft through the mid-thigh landmark, condyles.
+pub fn femur(a: &Anatomy, side: Side) -> Result<Vec<Part>, DataError> {
+    let lat = lateral(side);
+    let l = |n: &str| a.landmark(n, side);
+    let head = l("femoral_head_centre")?;
+    let gt_tip = l("greater_trochanter_tip")?;
+    let gt_lat = l("greater_trochanter_lateral")?;
+    let lt = l("lesser_trochanter")?;
+    let mid = l("femoral_shaft_midthigh")?;
+    let cond = l("femoral_condyles_centre")?;
+    let lowest = l("femoral_condyles_lowest")?;
+    let med_epi = l("medial_epicondyle")?;
+    let lat_epi = l("lateral_epicondyle")?;
+    let shaft_up = (mid - cond).normalize_or_zero();
+    let along = |y: f32| mid + shaft_up * ((y - mid.y) / shaft_up.y.max(1e-3));
+    let top = along(gt_tip.y - 0.012);
+    let neck_base = neck_base(head, mid, shaft_up);
+    let head_r = femoral_head_radius_m(side);
+    let head_part = vec![Primitive::Sphere {
+        centre: head,
+        radius_m: head_r,
+    }];
+    let neck_dir = (head - neck_base).normalize_or_zero();
+    let neck = vec![Primitive::Capsule {
+        a: neck_base,
+        b: head - neck_dir * 0.010,
+        radius_a_m: 0.0175,
+        radius_b_m: 0.0150,
+    }];
+    let gt = vec![
+        Primitive::Capsule {
+            a: gt_tip - UP * 0.011 - lat * 0.002,
+            b: gt_lat - lat * 0.011,
+            radius_a_m: 0.011,
+            radius_b_m: 0.011,
+        },
+        Primitive::Capsule {
+            a: gt_tip - UP * 0.014 - lat * 0.006,
+            b: top - UP * 0.02,
+            radius_a_m: 0.012,
+            radius_b_m: 0.016,
+        },
+    ];
+    let to_axis = (along(lt.y) - lt).normalize_or_zero();
+    let lt_part = vec![Primitive::Capsule {
+        a: lt + to_axis * 0.007,
+        b: along(lt.y) + UP * 0.012,
+        radius_a_m: 0.007,
+        radius_b_m: 0.012,
+    }];
+    let distal = cond + shaft_up * 0.07;
+    let shaft = chain(&[top, along(lt.y), mid, distal], &[0.017, 0.0155, 0.0145, 0.0165]);
+    let medial_dir = -lat;
+    let cond_y = lowest.y + 0.023;
+    let mut condyles = Vec::new();
+    for (epi, inward) in [(med_epi, lat), (lat_epi, medial_dir)] {
+        condyles.push(Primitive::Ellipsoid {
+            centre: Vec3::new(epi.x, cond_y, cond.z - 0.006) + inward * 0.0125,
+            axes: Mat3::IDENTITY,
+            radii_m: Vec3::new(0.0135, 0.023, 0.029),
+        });
+    }
+    condyles.push(Primitive::Capsule {
+        a: distal,
+        b: Vec3::new(cond.x, cond_y + 0.004, cond.z - 0.002),
+        radius_a_m: 0.017,
+        radius_b_m: 0.027,
+    });
+    Ok(vec![
+        Part::union(shaft, 0.0),
+        Part::union(neck, 0.010),
+        Part::union(head_part, 0.006),
+        Part::union(gt, 0.010),
+        Part::union(lt_part, 0.008),
+        Part::union(condyles, 0.012),
+    ])
+}
+
+/// The neck-shaft angle the femur is built with (Carmona et al., 3D CT: 124.7 ± 6.2°).
+pub const NECK_SHAFT_ANGLE_DEG: f32 = 125.0;
+
+/// Point on the shaft axis from which the neck meets the head at the neck-shaft angle.
+pub fn neck_base(head: Vec3, on_axis: Vec3, shaft_up: Vec3) -> Vec3 {
+    let target = NECK_SHAFT_ANGLE_DEG.to_radians();
+    let mut best = on_axis;
+    let mut best_err = f32::MAX;
+    for i in 0..400 {
+        let s = -0.05 + 0.4 * i as f32 / 400.0;
+        let p = on_axis + shaft_up * s;
+        let angle = (head - p).angle_between(-shaft_up);
+        let err = (angle - target).abs();
+        if err < best_err {
+            best_err = err;
+            best = p;
+        }
+    }
+    best
+}
+
+/// The SI joint surface: a thin plate filling the gap between sacrum and ilium.
+pub fn si_joint(a: &Anatomy, side: Side) -> Result<Vec<Part>, DataError> {
+    let patch = si_patch(a, side, 0.0015)?;
+    Ok(vec![Part::union(
+        patch
+            .into_iter()
+            .map(|p| Primitive::Sphere {
+                centre: p,
+                radius_m: 0.0016,
+            })
+            .collect(),
+        0.0,
+    )])
+}

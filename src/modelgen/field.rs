@@ -1,0 +1,422 @@
+//! Signed distance fields sampled on voxel grids.
+//!
+//! A structure is a list of [`Part`]s. Each part is a hard union of primitives (so a dense
+//! cloud of balls does not inflate), and parts are combined with smooth union or smooth
+//! subtraction. Primitives are "splatted": each one only touches the voxels inside its own
+//! bounding box, which is what keeps the whole model inside the time budget.
+
+use bevy::math::{Mat3, Vec3};
+
+/// Value of voxels no primitive has reached ("far outside").
+pub const FAR_M: f32 = 1.0;
+
+/// A shape with a signed distance (negative inside), in metres.
+#[derive(Clone, Copy, Debug)]
+pub enum Primitive {
+    /// A ball.
+    Sphere {
+        /// Centre.
+        centre: Vec3,
+        /// Radius.
+        radius_m: f32,
+    },
+    /// A segment with a radius varying linearly from `a` to `b` (a rounded cone).
+    Capsule {
+        /// Start.
+        a: Vec3,
+        /// End.
+        b: Vec3,
+        /// Radius at `a`.
+        radius_a_m: f32,
+        /// Radius at `b`.
+        radius_b_m: f32,
+    },
+    /// An ellipsoid with semi-axes along the columns of `axes` (orthonormal).
+    Ellipsoid {
+        /// Centre.
+        centre: Vec3,
+        /// Orthonormal axes (columns).
+        axes: Mat3,
+        /// Semi-axis lengths.
+        radii_m: Vec3,
+    },
+    /// An elliptic cylinder along `axes.y_axis` with rounded rims (vertebral bodies,
+    /// condyles): semi-axes `radii_m.x`, `radii_m.z`, half-height `radii_m.y`.
+    Cylinder {
+        /// Centre.
+        centre: Vec3,
+        /// Orthonormal axes (columns); the cylinder axis is the second column.
+        axes: Mat3,
+        /// Semi-axes (x, z) and half-height (y).
+        radii_m: Vec3,
+        /// Rim rounding.
+        rounding_m: f32,
+    },
+}
+
+impl Primitive {
+    /// Capsule with a constant radius.
+    pub fn tube(a: Vec3, b: Vec3, radius_m: f32) -> Self {
+        Primitive::Capsule {
+            a,
+            b,
+            radius_a_m: radius_m,
+            radius_b_m: radius_m,
+        }
+    }
+
+    /// Signed distance at `p` (exact for spheres, a close bound for the others).
+    pub fn distance_m(&self, p: Vec3) -> f32 {
+        match *self {
+            Primitive::Sphere { centre, radius_m } => (p - centre).length() - radius_m,
+            Primitive::Capsule {
+                a,
+                b,
+                radius_a_m,
+                radius_b_m,
+            } => {
+                let ab = b - a;
+                let len2 = ab.length_squared();
+                let t = if len2 > 0.0 {
+                    ((p - a).dot(ab) / len2).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                let r = radius_a_m + (radius_b_m - radius_a_m) * t;
+                (p - (a + ab * t)).length() - r
+            }
+            Primitive::Ellipsoid {
+                centre,
+                axes,
+                radii_m,
+            } => {
+                // Inigo Quilez's ellipsoid bound: accurate near the surface.
+                let q = axes.transpose() * (p - centre);
+                let k0 = (q / radii_m).length();
+                let k1 = (q / (radii_m * radii_m)).length();
+                if k1 <= f32::EPSILON {
+                    -radii_m.min_element()
+                } else {
+                    k0 * (k0 - 1.0) / k1
+                }
+            }
+            Primitive::Cylinder {
+                centre,
+                axes,
+                radii_m,
+                rounding_m,
+            } => {
+                let q = axes.transpose() * (p - centre);
+                let ra = (radii_m.x - rounding_m).max(1e-4);
+                let rb = (radii_m.z - rounding_m).max(1e-4);
+                let flat = bevy::math::Vec2::new(q.x / ra, q.z / rb);
+                let k = flat.length();
+                let grad = bevy::math::Vec2::new(q.x / (ra * ra), q.z / (rb * rb)).length();
+                let radial = if grad <= f32::EPSILON {
+                    -ra.min(rb)
+                } else {
+                    k * (k - 1.0) / grad
+                };
+                let axial = q.y.abs() - (radii_m.y - rounding_m).max(1e-4);
+                let outside = bevy::math::Vec2::new(radial.max(0.0), axial.max(0.0)).length();
+                outside + radial.max(axial).min(0.0) - rounding_m
+            }
+        }
+    }
+
+    /// Axis-aligned bounds of the solid.
+    pub fn bounds(&self) -> (Vec3, Vec3) {
+        match *self {
+            Primitive::Sphere { centre, radius_m } => {
+                (centre - Vec3::splat(radius_m), centre + Vec3::splat(radius_m))
+            }
+            Primitive::Capsule {
+                a,
+                b,
+                radius_a_m,
+                radius_b_m,
+            } => {
+                let r = radius_a_m.max(radius_b_m);
+                (a.min(b) - Vec3::splat(r), a.max(b) + Vec3::splat(r))
+            }
+            Primitive::Ellipsoid {
+                centre, radii_m, ..
+            }
+            | Primitive::Cylinder {
+                centre, radii_m, ..
+            } => {
+                let r = radii_m.length();
+                (centre - Vec3::splat(r), centre + Vec3::splat(r))
+            }
+        }
+    }
+}
+
+/// How a part joins the structure built so far.
+#[derive(Clone, Copy, Debug)]
+pub enum Blend {
+    /// Smooth union with fillet radius `k`.
+    Union {
+        /// Fillet size (metres).
+        k_m: f32,
+    },
+    /// Smooth subtraction (cut the part out) with rounding `k`.
+    Subtract {
+        /// Rounding size (metres).
+        k_m: f32,
+    },
+}
+
+/// A hard union of primitives joined to the structure with one blend.
+#[derive(Clone, Debug)]
+pub struct Part {
+    /// The primitives.
+    pub primitives: Vec<Primitive>,
+    /// How the part joins.
+    pub blend: Blend,
+}
+
+impl Part {
+    /// A part added with a smooth union.
+    pub fn union(primitives: Vec<Primitive>, k_m: f32) -> Self {
+        Part {
+            primitives,
+            blend: Blend::Union { k_m },
+        }
+    }
+
+    /// A part cut out with a smooth subtraction.
+    pub fn subtract(primitives: Vec<Primitive>, k_m: f32) -> Self {
+        Part {
+            primitives,
+            blend: Blend::Subtract { k_m },
+        }
+    }
+}
+
+/// Polynomial smooth minimum (Quilez); `k = 0` is the plain minimum.
+pub fn smooth_min(a: f32, b: f32, k: f32) -> f32 {
+    if k <= 0.0 {
+        return a.min(b);
+    }
+    let h = (0.5 + 0.5 * (b - a) / k).clamp(0.0, 1.0);
+    b + (a - b) * h - k * h * (1.0 - h)
+}
+
+/// Polynomial smooth maximum.
+pub fn smooth_max(a: f32, b: f32, k: f32) -> f32 {
+    -smooth_min(-a, -b, k)
+}
+
+/// A signed distance field sampled at voxel corners.
+#[derive(Clone, Debug)]
+pub struct Grid {
+    /// Position of voxel (0, 0, 0).
+    pub origin: Vec3,
+    /// Voxel edge length.
+    pub voxel_m: f32,
+    /// Number of samples along x, y, z.
+    pub dims: [u32; 3],
+    /// Samples, x fastest.
+    pub values: Vec<f32>,
+}
+
+impl Grid {
+    /// A grid covering `[min, max]` plus two voxels of padding, filled with [`FAR_M`].
+    pub fn new(min: Vec3, max: Vec3, voxel_m: f32) -> Self {
+        let origin = min - Vec3::splat(2.0 * voxel_m);
+        let span = (max - min) / voxel_m + Vec3::splat(5.0);
+        let dims = [
+            span.x.ceil() as u32,
+            span.y.ceil() as u32,
+            span.z.ceil() as u32,
+        ];
+        let n = dims.iter().map(|d| *d as usize).product();
+        Grid {
+            origin,
+            voxel_m,
+            dims,
+            values: vec![FAR_M; n],
+        }
+    }
+
+    /// Linear index of a sample.
+    pub fn index(&self, x: u32, y: u32, z: u32) -> usize {
+        x as usize + self.dims[0] as usize * (y as usize + self.dims[1] as usize * z as usize)
+    }
+
+    /// World position of a sample.
+    pub fn point(&self, x: u32, y: u32, z: u32) -> Vec3 {
+        self.origin + Vec3::new(x as f32, y as f32, z as f32) * self.voxel_m
+    }
+
+    /// Sample index range covering `[min, max]`, clamped to the grid.
+    fn range(&self, min: Vec3, max: Vec3) -> Option<([u32; 3], [u32; 3])> {
+        let lo = ((min - self.origin) / self.voxel_m).floor();
+        let hi = ((max - self.origin) / self.voxel_m).ceil();
+        let mut a = [0u32; 3];
+        let mut b = [0u32; 3];
+        for i in 0..3 {
+            let l = lo[i].max(0.0);
+            let h = hi[i].min(self.dims[i] as f32 - 1.0);
+            if h < l {
+                return None;
+            }
+            a[i] = l as u32;
+            b[i] = h as u32;
+        }
+        Some((a, b))
+    }
+
+    /// Adds a part: hard union of its primitives, then the part's blend.
+    pub fn apply(&mut self, part: &Part) {
+        let k = match part.blend {
+            Blend::Union { k_m } | Blend::Subtract { k_m } => k_m,
+        };
+        // Evaluate the part only where it can matter: its bounds plus the blend and a
+        // margin of voxels so surface nets sees exact values next to every crossing.
+        let margin = k + 3.0 * self.voxel_m;
+        let Some((pmin, pmax)) = part.primitives.iter().map(Primitive::bounds).reduce(
+            |(amin, amax), (bmin, bmax)| (amin.min(bmin), amax.max(bmax)),
+        ) else {
+            return;
+        };
+        let Some((lo, hi)) = self.range(pmin - Vec3::splat(margin), pmax + Vec3::splat(margin))
+        else {
+            return;
+        };
+        let nx = (hi[0] - lo[0] + 1) as usize;
+        let ny = (hi[1] - lo[1] + 1) as usize;
+        let nz = (hi[2] - lo[2] + 1) as usize;
+        let mut local = vec![FAR_M; nx * ny * nz];
+        for prim in &part.primitives {
+            let (bmin, bmax) = prim.bounds();
+            let Some((plo, phi)) =
+                self.range(bmin - Vec3::splat(margin), bmax + Vec3::splat(margin))
+            else {
+                continue;
+            };
+            for z in plo[2].max(lo[2])..=phi[2].min(hi[2]) {
+                for y in plo[1].max(lo[1])..=phi[1].min(hi[1]) {
+                    for x in plo[0].max(lo[0])..=phi[0].min(hi[0]) {
+                        let li = (x - lo[0]) as usize
+                            + nx * ((y - lo[1]) as usize + ny * (z - lo[2]) as usize);
+                        let d = prim.distance_m(self.point(x, y, z));
+                        if d < local[li] {
+                            local[li] = d;
+                        }
+                    }
+                }
+            }
+        }
+        for z in lo[2]..=hi[2] {
+            for y in lo[1]..=hi[1] {
+                for x in lo[0]..=hi[0] {
+                    let li = (x - lo[0]) as usize
+                        + nx * ((y - lo[1]) as usize + ny * (z - lo[2]) as usize);
+                    let d = local[li];
+                    let gi = self.index(x, y, z);
+                    let v = self.values[gi];
+                    self.values[gi] = match part.blend {
+                        Blend::Union { k_m } => smooth_min(v, d, k_m),
+                        Blend::Subtract { k_m } => smooth_max(v, -d, k_m),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Trilinear sample; [`FAR_M`] outside the grid.
+    pub fn sample(&self, p: Vec3) -> f32 {
+        let g = (p - self.origin) / self.voxel_m;
+        if g.min_element() < 0.0
+            || g.x >= (self.dims[0] - 1) as f32
+            || g.y >= (self.dims[1] - 1) as f32
+            || g.z >= (self.dims[2] - 1) as f32
+        {
+            return FAR_M;
+        }
+        let (x, y, z) = (g.x as u32, g.y as u32, g.z as u32);
+        let f = g - Vec3::new(x as f32, y as f32, z as f32);
+        let v = |dx: u32, dy: u32, dz: u32| self.values[self.index(x + dx, y + dy, z + dz)];
+        let lerp = |a: f32, b: f32, t: f32| a + (b - a) * t;
+        let c00 = lerp(v(0, 0, 0), v(1, 0, 0), f.x);
+        let c10 = lerp(v(0, 1, 0), v(1, 1, 0), f.x);
+        let c01 = lerp(v(0, 0, 1), v(1, 0, 1), f.x);
+        let c11 = lerp(v(0, 1, 1), v(1, 1, 1), f.x);
+        lerp(lerp(c00, c10, f.y), lerp(c01, c11, f.y), f.z)
+    }
+
+    /// Applies `f(position, value) -> value` to every sample (in place).
+    pub fn map(&mut self, f: impl Fn(Vec3, f32) -> f32) {
+        for z in 0..self.dims[2] {
+            for y in 0..self.dims[1] {
+                for x in 0..self.dims[0] {
+                    let i = self.index(x, y, z);
+                    self.values[i] = f(self.point(x, y, z), self.values[i]);
+                }
+            }
+        }
+    }
+}
+
+/// Builds a grid for parts: bounds from the union parts, then every part in order.
+pub fn rasterize(parts: &[Part], voxel_m: f32) -> Grid {
+    let (min, max) = parts
+        .iter()
+        .filter(|p| matches!(p.blend, Blend::Union { .. }))
+        .flat_map(|p| p.primitives.iter().map(Primitive::bounds))
+        .reduce(|(amin, amax), (bmin, bmax)| (amin.min(bmin), amax.max(bmax)))
+        .unwrap_or((Vec3::ZERO, Vec3::ZERO));
+    let mut grid = Grid::new(min, max, voxel_m);
+    for part in parts {
+        grid.apply(part);
+    }
+    grid
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sphere_grid_samples_distance() {
+        let parts = vec![Part::union(
+            vec![Primitive::Sphere {
+                centre: Vec3::ZERO,
+                radius_m: 0.01,
+            }],
+            0.0,
+        )];
+        let g = rasterize(&parts, 0.001);
+        assert!((g.sample(Vec3::ZERO) + 0.01).abs() < 1e-4);
+        assert!((g.sample(Vec3::new(0.012, 0.0, 0.0)) - 0.002).abs() < 2e-4);
+    }
+
+    #[test]
+    fn smooth_min_is_below_min_by_at_most_quarter_k() {
+        for (a, b) in [(0.0, 0.0), (0.1, 0.2), (-0.3, 0.05)] {
+            let m = smooth_min(a, b, 0.1);
+            assert!(m <= a.min(b) + 1e-6);
+            assert!(m >= a.min(b) - 0.025 - 1e-6);
+        }
+    }
+
+    #[test]
+    fn capsule_and_ellipsoid_distances() {
+        let c = Primitive::Capsule {
+            a: Vec3::ZERO,
+            b: Vec3::X,
+            radius_a_m: 0.1,
+            radius_b_m: 0.2,
+        };
+        assert!((c.distance_m(Vec3::new(0.5, 0.5, 0.0)) - 0.35).abs() < 1e-5);
+        let e = Primitive::Ellipsoid {
+            centre: Vec3::ZERO,
+            axes: Mat3::IDENTITY,
+            radii_m: Vec3::new(0.3, 0.2, 0.1),
+        };
+        assert!(e.distance_m(Vec3::new(0.3, 0.0, 0.0)).abs() < 1e-6);
+        assert!(e.distance_m(Vec3::ZERO) < 0.0);
+    }
+}

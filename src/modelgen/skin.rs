@@ -1,0 +1,272 @@
+//! The body surface: trunk to the lower ribs, buttocks, thighs, legs and feet, sized from
+//! ANSUR II means for men 1.68–1.72 m / 70–81 kg (shared/anatomy/dimensions.md §5a), and
+//! smooth-unioned with every inner structure dilated by a soft-tissue layer so it always
+//! encloses them. Region rules label every vertex.
+
+use bevy::math::{Mat3, Vec3};
+
+use super::data::{Anatomy, DataError};
+use super::field::{Part, Primitive};
+use super::sweep::{JOINT_COUNT, JOINT_FEMUR_L, JOINT_FEMUR_R, JOINT_L4, JOINT_L5, JOINT_PELVIS, JointWeights};
+use crate::anatomy::{Side, SkinRegion, SkinRegionKind};
+
+/// Height of the top of the modelled trunk (about the lower ribs), metres above the ASIS.
+pub const TRUNK_TOP_Y_M: f32 = 0.27;
+/// Height of the ankle centre.
+pub const ANKLE_Y_M: f32 = -0.88;
+/// Soft tissue kept over every inner structure.
+pub const MIN_SOFT_TISSUE_M: f32 = 0.010;
+
+/// Landmark-derived levels the body and the region rules use.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLevels {
+    knee: [Vec3; 2],
+    hip: [Vec3; 2],
+    psis: Vec3,
+    crest_high: Vec3,
+    gt_tip_y: f32,
+    it_y: f32,
+    l4l5_y: f32,
+    coccyx_tip: Vec3,
+    asis: Vec3,
+}
+
+impl BodyLevels {
+    /// Reads the levels from the anatomy (right side; the body is symmetric).
+    pub fn new(a: &Anatomy) -> Result<Self, DataError> {
+        let r = Side::Right;
+        Ok(BodyLevels {
+            knee: [
+                a.landmark("knee_joint_centre", Side::Left)?,
+                a.landmark("knee_joint_centre", r)?,
+            ],
+            hip: [
+                a.landmark("hip_joint_centre", Side::Left)?,
+                a.landmark("hip_joint_centre", r)?,
+            ],
+            psis: a.landmark("PSIS", r)?,
+            crest_high: a.landmark("iliac_crest_highest", r)?,
+            gt_tip_y: a.landmark("greater_trochanter_tip", r)?.y,
+            it_y: a.landmark("ischial_tuberosity_lowest", r)?.y,
+            l4l5_y: a.landmark("disc_L4L5_centre", Side::Midline)?.y,
+            coccyx_tip: a.landmark("sacral_apex_coccyx_tip", Side::Midline)?,
+            asis: a.landmark("ASIS", r)?,
+        })
+    }
+
+    fn side_index(x: f32) -> usize {
+        if x >= 0.0 { 0 } else { 1 }
+    }
+
+    /// Centre of the leg cross-section at height y on the side of x.
+    fn limb_axis(&self, x: f32, y: f32) -> Vec3 {
+        let s = Self::side_index(x);
+        let sign = if s == 0 { 1.0 } else { -1.0 };
+        let top = Vec3::new(sign * 0.095, -0.11, -0.035);
+        let knee = Vec3::new(self.knee[s].x, self.knee[s].y, self.knee[s].z + 0.005);
+        let ankle = Vec3::new(self.knee[s].x * 0.9, ANKLE_Y_M, self.knee[s].z - 0.005);
+        if y >= knee.y {
+            let f = ((top.y - y) / (top.y - knee.y)).clamp(0.0, 1.0);
+            top.lerp(knee, f)
+        } else {
+            let f = ((knee.y - y) / (knee.y - ankle.y)).clamp(0.0, 1.0);
+            knee.lerp(ankle, f)
+        }
+    }
+}
+
+/// Body primitives (without the inner structures).
+pub fn body_parts(levels: &BodyLevels) -> Vec<Part> {
+    let mut trunk = Vec::new();
+    // Trunk: elliptic slices from the lower ribs to the pelvis (waist ≈ 887 mm).
+    for (y, half_w, half_d, z) in [
+        (TRUNK_TOP_Y_M, 0.140, 0.105, -0.045),
+        (0.16, 0.150, 0.110, -0.040),
+        (0.06, 0.158, 0.113, -0.045),
+        (-0.02, 0.163, 0.110, -0.060),
+    ] {
+        trunk.push(Primitive::Cylinder {
+            centre: Vec3::new(0.0, y, z),
+            axes: Mat3::IDENTITY,
+            radii_m: Vec3::new(half_w, 0.05, half_d),
+            rounding_m: 0.045,
+        });
+    }
+    // Buttocks (hip circumference ≈ 977 mm, buttock depth ≈ 233 mm).
+    let mut hips = Vec::new();
+    for sign in [1.0f32, -1.0] {
+        hips.push(Primitive::Ellipsoid {
+            centre: Vec3::new(sign * 0.062, -0.085, -0.105),
+            axes: Mat3::IDENTITY,
+            radii_m: Vec3::new(0.085, 0.095, 0.085),
+        });
+        hips.push(Primitive::Ellipsoid {
+            centre: Vec3::new(sign * 0.085, -0.06, -0.045),
+            axes: Mat3::IDENTITY,
+            radii_m: Vec3::new(0.085, 0.085, 0.075),
+        });
+    }
+    let mut legs = Vec::new();
+    for (s, sign) in [(0usize, 1.0f32), (1, -1.0)] {
+        let x = sign * 0.1;
+        let top = levels.limb_axis(x, -0.11);
+        let knee = levels.limb_axis(x, levels.knee[s].y);
+        let ankle = levels.limb_axis(x, ANKLE_Y_M);
+        // Thigh ≈ 599 mm round at the gluteal furrow, 393 mm above the knee.
+        legs.push(Primitive::Capsule {
+            a: top,
+            b: knee,
+            radius_a_m: 0.092,
+            radius_b_m: 0.058,
+        });
+        // Calf ≈ 378 mm round.
+        legs.push(Primitive::Capsule {
+            a: knee,
+            b: ankle,
+            radius_a_m: 0.055,
+            radius_b_m: 0.033,
+        });
+        legs.push(Primitive::Ellipsoid {
+            centre: knee.lerp(ankle, 0.3) - Vec3::Z * 0.012,
+            axes: Mat3::IDENTITY,
+            radii_m: Vec3::new(0.052, 0.11, 0.055),
+        });
+        // Foot: heel under the ankle, 25 cm long.
+        legs.push(Primitive::Ellipsoid {
+            centre: ankle + Vec3::new(0.0, -0.035, 0.075),
+            axes: Mat3::IDENTITY,
+            radii_m: Vec3::new(0.045, 0.035, 0.13),
+        });
+    }
+    vec![
+        Part::union(trunk, 0.0),
+        Part::union(hips, 0.05),
+        Part::union(legs, 0.06),
+    ]
+}
+
+/// Height of the iliac crest seen from behind at |x| (PSIS → highest point → laterally).
+fn crest_y_at(levels: &BodyLevels, ax: f32) -> f32 {
+    let (px, py) = (levels.psis.x.abs(), levels.psis.y);
+    let (hx, hy) = (levels.crest_high.x.abs(), levels.crest_high.y);
+    if ax <= px {
+        py
+    } else if ax <= hx {
+        py + (hy - py) * (ax - px) / (hx - px)
+    } else {
+        hy - (ax - hx) * 0.6
+    }
+}
+
+/// The body region of a skin vertex (rules relative to landmarks; see README).
+pub fn region_of(levels: &BodyLevels, p: Vec3) -> SkinRegion {
+    use SkinRegionKind as K;
+    let side = if p.x >= 0.0 { Side::Left } else { Side::Right };
+    let ax = p.x.abs();
+    let region = |kind: K| SkinRegion {
+        kind,
+        side: if kind.is_midline() { Side::Midline } else { side },
+    };
+    let s = BodyLevels::side_index(p.x);
+    let knee_y = levels.knee[s].y;
+    // Lower limb below the knee.
+    if p.y < ANKLE_Y_M + 0.04 {
+        return region(K::Foot);
+    }
+    let limb = levels.limb_axis(p.x, p.y);
+    // Angle around the limb: 0 = front, π = back.
+    let limb_angle = (ax - limb.x.abs()).atan2(p.z - limb.z);
+    if p.y < knee_y - 0.03 {
+        return if limb_angle.abs() > 1.9 {
+            region(K::Calf)
+        } else {
+            region(K::LateralLeg)
+        };
+    }
+    // Where the thigh begins: the gluteal fold behind, the groin crease in front.
+    let fold_y = levels.it_y - 0.035;
+    let groin_y = levels.hip[s].y - 0.045 - 0.25 * (ax - 0.05).max(0.0);
+    let behind = p.z < -0.075;
+    let in_thigh = if behind { p.y < fold_y } else { p.y < groin_y };
+    if in_thigh && ax > 0.01 {
+        return if limb_angle.abs() > 2.0 {
+            region(K::PosteriorThigh)
+        } else if limb_angle > 0.9 {
+            region(K::LateralThigh)
+        } else {
+            region(K::AnteriorThigh)
+        };
+    }
+    // Trunk and pelvis: angle around the trunk centre, 0 = front.
+    let trunk_angle = ax.atan2(p.z + 0.045);
+    let crest_y = crest_y_at(levels, ax);
+    if trunk_angle > 2.0 {
+        // Back.
+        if ax < 0.026 && p.y < levels.psis.y + 0.03 {
+            return if p.y < levels.coccyx_tip.y + 0.025 {
+                region(K::CoccyxRegion)
+            } else {
+                region(K::SacrumRegion)
+            };
+        }
+        if (ax - levels.psis.x.abs()).abs() <= 0.015
+            && p.y <= levels.psis.y
+            && p.y >= levels.psis.y - 0.10
+        {
+            return region(K::Sij);
+        }
+        if p.y > crest_y + 0.005 {
+            return region(K::LumbarParaspinal);
+        }
+        if p.y >= crest_y - 0.025 {
+            return region(K::BeltLine);
+        }
+        return if p.y > levels.gt_tip_y {
+            region(K::ButtockUpper)
+        } else {
+            region(K::ButtockLower)
+        };
+    }
+    if trunk_angle > 1.0 {
+        // Side of the hip and flank.
+        if p.y > crest_y + 0.005 {
+            return if trunk_angle > 1.6 {
+                region(K::LumbarParaspinal)
+            } else {
+                region(K::LowerAbdomen)
+            };
+        }
+        if p.y >= crest_y - 0.025 && trunk_angle > 1.6 {
+            return region(K::BeltLine);
+        }
+        return region(K::LateralHip);
+    }
+    // Front.
+    if p.y < levels.asis.y - 0.035 {
+        region(K::Groin)
+    } else {
+        region(K::LowerAbdomen)
+    }
+}
+
+/// Skin weights: legs follow their femur, the trunk above L4/L5 follows the spine, the
+/// pelvis in between; blended over a few centimetres.
+pub fn skin_weights(levels: &BodyLevels, p: Vec3) -> JointWeights {
+    let smooth = |e0: f32, e1: f32, x: f32| {
+        let t = ((x - e0) / (e1 - e0)).clamp(0.0, 1.0);
+        t * t * (3.0 - 2.0 * t)
+    };
+    let s = BodyLevels::side_index(p.x);
+    let femur = if s == 0 { JOINT_FEMUR_L } else { JOINT_FEMUR_R };
+    let mut w = [0.0f32; JOINT_COUNT];
+    // Thigh-ness: below the hip joint and away from the midline of the trunk.
+    let hip_y = levels.hip[s].y;
+    let leg = 1.0 - smooth(hip_y - 0.09, hip_y + 0.01, p.y);
+    let spine = smooth(levels.l4l5_y - 0.03, levels.l4l5_y + 0.05, p.y);
+    w[femur] = leg;
+    let rest = 1.0 - leg;
+    w[JOINT_L4] = rest * spine * 0.6;
+    w[JOINT_L5] = rest * spine * 0.4;
+    w[JOINT_PELVIS] = rest * (1.0 - spine);
+    w
+}

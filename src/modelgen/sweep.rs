@@ -1,0 +1,288 @@
+//! Swept shapes for muscles and nerves: tubes and sheets made of balls placed along
+//! guide polylines, each ball remembering where it sits (t along, u across, its frame and
+//! its joint weights) so the morph targets and skin weights can be read back per vertex.
+
+use bevy::math::Vec3;
+
+use super::field::Primitive;
+
+/// Number of rig joints: pelvis, vertebra L5, vertebra L4, femur left, femur right.
+pub const JOINT_COUNT: usize = 5;
+/// Joint index of the pelvis.
+pub const JOINT_PELVIS: usize = 0;
+/// Joint index of L5.
+pub const JOINT_L5: usize = 1;
+/// Joint index of L4.
+pub const JOINT_L4: usize = 2;
+/// Joint index of the left femur.
+pub const JOINT_FEMUR_L: usize = 3;
+/// Joint index of the right femur.
+pub const JOINT_FEMUR_R: usize = 4;
+
+/// Weights over the rig joints (sum 1).
+pub type JointWeights = [f32; JOINT_COUNT];
+
+/// One guide point: position and the joint it moves with.
+#[derive(Clone, Copy, Debug)]
+pub struct GuidePoint {
+    /// Position (metres).
+    pub position_m: Vec3,
+    /// Joint index it is attached to.
+    pub joint: usize,
+}
+
+/// A ball of a swept shape with its local frame.
+#[derive(Clone, Copy, Debug)]
+pub struct SweepSample {
+    /// Ball centre.
+    pub centre: Vec3,
+    /// Ball radius (half thickness).
+    pub radius_m: f32,
+    /// 0 at the origin, 1 at the insertion.
+    pub t: f32,
+    /// −1 … 1 across the width.
+    pub u: f32,
+    /// Direction along the path (towards the insertion).
+    pub tangent: Vec3,
+    /// Across the width.
+    pub width_dir: Vec3,
+    /// Through the thickness.
+    pub thick_dir: Vec3,
+    /// Skin weights.
+    pub weights: JointWeights,
+}
+
+/// Points at `n` equal arc-length steps along a polyline, with joint blends.
+fn resample(guide: &[GuidePoint], n: usize) -> Vec<(Vec3, JointWeights)> {
+    let mut cumulative = vec![0.0f32];
+    for w in guide.windows(2) {
+        let l = cumulative[cumulative.len() - 1] + (w[1].position_m - w[0].position_m).length();
+        cumulative.push(l);
+    }
+    let total = cumulative[cumulative.len() - 1].max(1e-9);
+    (0..n)
+        .map(|i| {
+            let s = total * i as f32 / (n - 1) as f32;
+            let seg = cumulative
+                .windows(2)
+                .position(|c| s <= c[1])
+                .unwrap_or(guide.len() - 2);
+            let span = (cumulative[seg + 1] - cumulative[seg]).max(1e-9);
+            let f = ((s - cumulative[seg]) / span).clamp(0.0, 1.0);
+            let p = guide[seg].position_m.lerp(guide[seg + 1].position_m, f);
+            let mut w = [0.0; JOINT_COUNT];
+            w[guide[seg].joint] += 1.0 - f;
+            w[guide[seg + 1].joint] += f;
+            (p, w)
+        })
+        .collect()
+}
+
+/// Polyline length.
+pub fn length_m(guide: &[GuidePoint]) -> f32 {
+    guide
+        .windows(2)
+        .map(|w| (w[1].position_m - w[0].position_m).length())
+        .sum()
+}
+
+/// How a swept shape is built.
+pub struct SweepSpec<'a> {
+    /// One guide (tube or flat band) or several side by side (sheet), origin first.
+    pub guides: Vec<Vec<GuidePoint>>,
+    /// Extra width beyond the outer guides (sheets, in units of the guide spacing) or the
+    /// half-width (single guide, metres), at the origin and at the insertion.
+    pub spread: (f32, f32),
+    /// Half thickness (metres) at (u in −1…1, t in 0…1).
+    pub half_thickness_m: &'a dyn Fn(f32, f32) -> f32,
+    /// Which way the width of a single-guide band lies.
+    pub width_hint: Vec3,
+    /// Smallest ball spacing (metres).
+    pub min_step_m: f32,
+}
+
+fn lerp_w(a: &JointWeights, b: &JointWeights, f: f32) -> JointWeights {
+    let mut w = [0.0; JOINT_COUNT];
+    for i in 0..JOINT_COUNT {
+        w[i] = a[i] + (b[i] - a[i]) * f;
+    }
+    w
+}
+
+/// Places the balls of a swept shape.
+pub fn sweep(spec: &SweepSpec<'_>) -> Vec<SweepSample> {
+    let length = spec
+        .guides
+        .iter()
+        .map(|g| length_m(g))
+        .fold(0.0f32, f32::max);
+    let n = ((length / spec.min_step_m).ceil() as usize).max(8);
+    let rails: Vec<Vec<(Vec3, JointWeights)>> =
+        spec.guides.iter().map(|g| resample(g, n + 1)).collect();
+    let mut out = Vec::new();
+    let mut i = 0.0f32;
+    while i <= n as f32 + 1e-3 {
+        let t = i / n as f32;
+        let ti = (i.floor() as usize).min(n - 1);
+        let f = i - ti as f32;
+        let at = |rail: &Vec<(Vec3, JointWeights)>| {
+            (
+                rail[ti].0.lerp(rail[ti + 1].0, f),
+                lerp_w(&rail[ti].1, &rail[ti + 1].1, f),
+            )
+        };
+        let tangent_of = |rail: &Vec<(Vec3, JointWeights)>| {
+            (rail[ti + 1].0 - rail[ti].0).try_normalize().unwrap_or(Vec3::Y)
+        };
+        let spread = spec.spread.0 + (spec.spread.1 - spec.spread.0) * t;
+        // Cross-section at this t: a function from u (−1…1) to point + width direction.
+        let (width_m, cross): (f32, Box<dyn Fn(f32) -> (Vec3, Vec3, JointWeights, Vec3)>) =
+            if rails.len() == 1 {
+                let (c, w) = at(&rails[0]);
+                let tan = tangent_of(&rails[0]);
+                let wd = (spec.width_hint - tan * spec.width_hint.dot(tan))
+                    .try_normalize()
+                    .unwrap_or(Vec3::X);
+                (
+                    2.0 * spread,
+                    Box::new(move |u| (c + wd * (u * spread), wd, w, tan)),
+                )
+            } else {
+                let pts: Vec<(Vec3, JointWeights)> = rails.iter().map(at).collect();
+                let tans: Vec<Vec3> = rails.iter().map(tangent_of).collect();
+                let k = pts.len() - 1;
+                let total: f32 = pts.windows(2).map(|p| (p[1].0 - p[0].0).length()).sum();
+                let width = total * (1.0 + 2.0 * spread / k as f32);
+                (
+                    width,
+                    Box::new(move |u| {
+                        // u −1…1 maps to guide coordinate g −spread…k+spread.
+                        let g = (u + 1.0) * 0.5 * (k as f32 + 2.0 * spread) - spread;
+                        let seg = (g.floor().max(0.0) as usize).min(k - 1);
+                        let f = g - seg as f32;
+                        let a = pts[seg].0;
+                        let b = pts[seg + 1].0;
+                        let wd = (b - a).try_normalize().unwrap_or(Vec3::X);
+                        let tan = tans[seg].lerp(tans[seg + 1], f.clamp(0.0, 1.0));
+                        (
+                            a.lerp(b, f),
+                            wd,
+                            lerp_w(&pts[seg].1, &pts[seg + 1].1, f.clamp(0.0, 1.0)),
+                            tan.try_normalize().unwrap_or(Vec3::Y),
+                        )
+                    }),
+                )
+            };
+        let mut u = -1.0f32;
+        let mut local_step = spec.min_step_m;
+        loop {
+            let r = (spec.half_thickness_m)(u, t);
+            let (c, wd, w, tan) = cross(u);
+            let thick = tan.cross(wd).try_normalize().unwrap_or(Vec3::Z);
+            out.push(SweepSample {
+                centre: c,
+                radius_m: r,
+                t,
+                u,
+                tangent: tan,
+                width_dir: wd,
+                thick_dir: thick,
+                weights: w,
+            });
+            local_step = local_step.min((0.45 * r).max(spec.min_step_m));
+            if width_m <= 1e-6 || u >= 1.0 {
+                break;
+            }
+            u = (u + 2.0 * (0.45 * r).max(spec.min_step_m) / width_m).min(1.0);
+        }
+        i += (local_step / (length / n as f32)).clamp(0.05, 1.0);
+    }
+    out
+}
+
+/// Moves balls out of an obstacle (a signed distance: bones) so each ends `gap_m` clear of
+/// it: muscles then wrap over bone instead of cutting through it.
+pub fn push_out(samples: &mut [SweepSample], obstacle: &dyn Fn(Vec3) -> f32, gap_m: f32) {
+    const H: f32 = 0.0005;
+    for s in samples.iter_mut() {
+        for _ in 0..3 {
+            let d = obstacle(s.centre);
+            let need = s.radius_m + gap_m;
+            if d >= need || d > 0.5 {
+                break;
+            }
+            let grad = Vec3::new(
+                obstacle(s.centre + Vec3::X * H) - obstacle(s.centre - Vec3::X * H),
+                obstacle(s.centre + Vec3::Y * H) - obstacle(s.centre - Vec3::Y * H),
+                obstacle(s.centre + Vec3::Z * H) - obstacle(s.centre - Vec3::Z * H),
+            );
+            let Some(n) = grad.try_normalize() else { break };
+            s.centre += n * (need - d);
+        }
+    }
+}
+
+/// The balls as primitives.
+pub fn balls(samples: &[SweepSample]) -> Vec<Primitive> {
+    samples
+        .iter()
+        .map(|s| Primitive::Sphere {
+            centre: s.centre,
+            radius_m: s.radius_m,
+        })
+        .collect()
+}
+
+/// Index of the sample nearest to `p` relative to its radius (the ball the vertex came from).
+pub fn nearest_sample(samples: &[SweepSample], p: Vec3) -> usize {
+    let mut best = 0;
+    let mut best_d = f32::MAX;
+    for (i, s) in samples.iter().enumerate() {
+        let d = (p - s.centre).length() - s.radius_m;
+        if d < best_d {
+            best_d = d;
+            best = i;
+        }
+    }
+    best
+}
+
+/// The classic fusiform profile: `end + (belly − end)·sin(πt)^p`.
+pub fn fusiform(t: f32, end_m: f32, belly_m: f32, power: f32) -> f32 {
+    end_m + (belly_m - end_m) * (std::f32::consts::PI * t.clamp(0.0, 1.0)).sin().powf(power)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tube_samples_cover_path_and_blend_weights() {
+        let guide = vec![
+            GuidePoint {
+                position_m: Vec3::ZERO,
+                joint: JOINT_PELVIS,
+            },
+            GuidePoint {
+                position_m: Vec3::new(0.0, -0.1, 0.0),
+                joint: JOINT_FEMUR_L,
+            },
+        ];
+        let ht = |_u: f32, t: f32| fusiform(t, 0.002, 0.01, 1.0);
+        let s = sweep(&SweepSpec {
+            guides: vec![guide],
+            spread: (0.0, 0.0),
+            half_thickness_m: &ht,
+            width_hint: Vec3::X,
+            min_step_m: 0.001,
+        });
+        assert!(s.len() > 50);
+        let first = s.first().unwrap();
+        let last = s.last().unwrap();
+        assert!(first.centre.length() < 1e-6);
+        assert!((last.centre.y + 0.1).abs() < 1e-4);
+        assert!(first.weights[JOINT_PELVIS] > 0.99);
+        assert!(last.weights[JOINT_FEMUR_L] > 0.99);
+        assert!((fusiform(0.5, 0.002, 0.01, 1.0) - 0.01).abs() < 1e-6);
+    }
+}
