@@ -1,0 +1,5 @@
+//! The `hipback` binary: see [`hipback::cli`].
+
+fn main() -> std::process::ExitCode {
+    hipback::cli::main()
+}

@@ -1,0 +1,141 @@
+//! The atlas look: colours and materials per structure, lights that follow the camera, a neutral
+//! background.
+
+use bevy::prelude::*;
+
+use super::layers::{Appearance, Highlight};
+use crate::anatomy::{Layer, Structure, StructureKind};
+
+/// Neutral background (dark warm grey, so ivory bone and red muscle both read).
+pub const BACKGROUND: Color = Color::srgb(0.17, 0.18, 0.19);
+
+/// Atlas colour (sRGB) of a structure.
+pub fn atlas_colour(structure: Structure) -> Srgba {
+    match structure.kind {
+        // Bone: ivory.
+        StructureKind::HipBone
+        | StructureKind::Sacrum
+        | StructureKind::Coccyx
+        | StructureKind::VertebraL4
+        | StructureKind::VertebraL5
+        | StructureKind::Femur => Srgba::rgb(0.90, 0.86, 0.76),
+        // Muscles: atlas red, deep ones a little darker so neighbours separate.
+        StructureKind::GluteusMaximus => Srgba::rgb(0.72, 0.20, 0.18),
+        StructureKind::GluteusMedius => Srgba::rgb(0.78, 0.27, 0.22),
+        StructureKind::GluteusMinimus => Srgba::rgb(0.66, 0.18, 0.17),
+        StructureKind::Piriformis => Srgba::rgb(0.80, 0.30, 0.24),
+        StructureKind::PsoasMajor => Srgba::rgb(0.70, 0.22, 0.20),
+        StructureKind::Iliacus => Srgba::rgb(0.76, 0.26, 0.22),
+        // Nerve: atlas yellow.
+        StructureKind::SciaticNerve => Srgba::rgb(0.98, 0.82, 0.18),
+        // Joint: cartilage blue.
+        StructureKind::SacroiliacJoint => Srgba::rgb(0.45, 0.66, 0.90),
+        // Skin: warm light tone.
+        StructureKind::Skin => Srgba::rgb(0.93, 0.76, 0.64),
+    }
+}
+
+/// Surface roughness per layer (bone matte, muscle slightly moist, nerve glossy sheath).
+fn roughness(layer: Layer) -> f32 {
+    match layer {
+        Layer::Bones => 0.75,
+        Layer::Muscles => 0.55,
+        Layer::Nerves => 0.35,
+        Layer::Joints => 0.4,
+        Layer::Skin => 0.6,
+    }
+}
+
+/// The material a structure starts with.
+pub fn base_material(structure: Structure) -> StandardMaterial {
+    styled_material(
+        structure,
+        Appearance {
+            visible: true,
+            opacity_0_to_1: 1.0,
+            pickable: true,
+            highlight: Highlight::None,
+        },
+    )
+}
+
+/// The material for a structure in a given appearance.
+pub fn styled_material(structure: Structure, look: Appearance) -> StandardMaterial {
+    let colour = atlas_colour(structure);
+    let opacity = look.opacity_0_to_1.clamp(0.0, 1.0);
+    let emissive = match look.highlight {
+        Highlight::None => LinearRgba::BLACK,
+        Highlight::Hovered => LinearRgba::rgb(0.05, 0.07, 0.10),
+        Highlight::Selected => LinearRgba::rgb(0.10, 0.22, 0.35),
+    };
+    let translucent = opacity < 0.999;
+    StandardMaterial {
+        base_color: Color::Srgba(colour.with_alpha(opacity)),
+        perceptual_roughness: roughness(structure.layer()),
+        reflectance: 0.35,
+        emissive,
+        alpha_mode: if translucent {
+            AlphaMode::Blend
+        } else {
+            AlphaMode::Opaque
+        },
+        // Thin or open surfaces (skin, joint patch) must read from both sides.
+        double_sided: translucent || structure.layer() == Layer::Joints,
+        cull_mode: if translucent || structure.layer() == Layer::Joints {
+            None
+        } else {
+            Some(bevy::render::render_resource::Face::Back)
+        },
+        ..default()
+    }
+}
+
+/// Whether two materials look the same (the fields [`styled_material`] sets).
+pub fn same_style(a: &StandardMaterial, b: &StandardMaterial) -> bool {
+    a.base_color == b.base_color
+        && a.emissive == b.emissive
+        && a.alpha_mode == b.alpha_mode
+        && a.double_sided == b.double_sided
+        && a.cull_mode == b.cull_mode
+        && a.perceptual_roughness == b.perceptual_roughness
+}
+
+/// Marks the lights that ride along with the camera.
+#[derive(Component)]
+pub struct CameraLight;
+
+/// Lights as children of the camera, so the shape reads from every view: a soft key light from
+/// the upper left, a weaker fill from the right, and a rim from behind.
+pub fn spawn_camera_lights(commands: &mut Commands, camera: Entity, shadows: bool) {
+    let lights = [
+        // (direction the light comes from in camera space, illuminance in lux, shadows)
+        (Vec3::new(-0.6, 0.8, 0.6), 9_000.0, shadows),
+        (Vec3::new(0.8, 0.1, 0.5), 3_500.0, false),
+        (Vec3::new(0.0, 0.5, -1.0), 3_000.0, false),
+    ];
+    for (from, lux, shadows_enabled) in lights {
+        let transform = Transform::from_translation(from).looking_at(Vec3::ZERO, Vec3::Y);
+        let light = commands
+            .spawn((
+                CameraLight,
+                DirectionalLight {
+                    illuminance: lux,
+                    shadow_maps_enabled: shadows_enabled,
+                    color: Color::srgb(1.0, 0.98, 0.95),
+                    ..default()
+                },
+                transform,
+            ))
+            .id();
+        commands.entity(camera).add_child(light);
+    }
+}
+
+/// Soft ambient light for a camera.
+pub fn ambient() -> AmbientLight {
+    AmbientLight {
+        color: Color::srgb(0.85, 0.88, 0.95),
+        brightness: 350.0,
+        affects_lightmapped_meshes: true,
+    }
+}

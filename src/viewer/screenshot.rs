@@ -1,0 +1,254 @@
+//! Capturing frames: the off-screen `screenshot` subcommand (render to an image, no window) and
+//! the window smoke test (count frames, screenshot the window, exit).
+
+use std::num::NonZeroU8;
+use std::path::{Path, PathBuf};
+
+use bevy::asset::RenderAssetUsages;
+use bevy::camera::RenderTarget;
+use bevy::core_pipeline::tonemapping::Tonemapping;
+use bevy::prelude::*;
+use bevy::render::render_resource::TextureFormat;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+
+use super::camera::{Framing, MainCamera, ViewPreset, preset_transform, projection};
+use super::look;
+use super::model::ModelState;
+
+/// Frames rendered after the model is ready before capturing (the first frames can be empty
+/// while pipelines compile, bevy#21600).
+pub const PRE_ROLL_FRAMES: u32 = 6;
+/// How long to wait for the model before giving up, seconds.
+pub const MAX_WAIT_SECS: f64 = 120.0;
+/// Exit code for every user-facing failure (bad model, bad argument, no GPU).
+pub const FAILURE_EXIT_CODE: u8 = 2;
+
+/// The error exit.
+pub fn failure_exit() -> AppExit {
+    AppExit::Error(NonZeroU8::new(FAILURE_EXIT_CODE).unwrap_or(NonZeroU8::MIN))
+}
+
+/// An off-screen capture request.
+#[derive(Resource, Clone, Debug)]
+pub struct OffscreenShot {
+    /// Output PNG.
+    pub out: PathBuf,
+    /// Image width, pixels.
+    pub width_px: u32,
+    /// Image height, pixels.
+    pub height_px: u32,
+    /// The view.
+    pub view: ViewPreset,
+}
+
+/// A window smoke test: render `frames` frames, save the window to `screenshot`, exit.
+#[derive(Resource, Clone, Debug)]
+pub struct SmokeTest {
+    /// Frames to render (counted from app start) before the screenshot.
+    pub frames: u32,
+    /// Where the window screenshot goes.
+    pub screenshot: PathBuf,
+}
+
+/// The image the off-screen camera renders into.
+#[derive(Resource)]
+struct TargetImage(Handle<Image>);
+
+/// Where the capture stands.
+#[derive(Resource, Default)]
+struct CaptureProgress {
+    frames: u32,
+    frames_since_ready: u32,
+    requested: bool,
+    started_secs: Option<f64>,
+}
+
+pub(super) fn offscreen_plugin(app: &mut App) {
+    app.init_resource::<CaptureProgress>()
+        .add_systems(Startup, spawn_offscreen_camera)
+        .add_systems(Update, drive_offscreen_capture);
+}
+
+pub(super) fn smoke_plugin(app: &mut App) {
+    app.init_resource::<CaptureProgress>()
+        .add_systems(Update, drive_smoke_test);
+}
+
+fn spawn_offscreen_camera(
+    mut commands: Commands,
+    mut images: ResMut<Assets<Image>>,
+    shot: Res<OffscreenShot>,
+) {
+    let mut image = Image::new_target_texture(
+        shot.width_px,
+        shot.height_px,
+        TextureFormat::Rgba8UnormSrgb,
+        None,
+    );
+    image.asset_usage = RenderAssetUsages::default();
+    let handle = images.add(image);
+    let camera = commands
+        .spawn((
+            MainCamera,
+            Camera3d::default(),
+            RenderTarget::Image(handle.clone().into()),
+            Camera {
+                clear_color: ClearColorConfig::Custom(look::BACKGROUND),
+                ..default()
+            },
+            Projection::Perspective(projection()),
+            Tonemapping::None,
+            look::ambient(),
+            preset_transform(shot.view, Framing::default()),
+        ))
+        .id();
+    look::spawn_camera_lights(&mut commands, camera, false);
+    commands.insert_resource(TargetImage(handle));
+}
+
+fn drive_offscreen_capture(
+    mut commands: Commands,
+    mut progress: ResMut<CaptureProgress>,
+    state: Res<ModelState>,
+    target: Res<TargetImage>,
+    shot: Res<OffscreenShot>,
+    time: Res<Time<Real>>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    progress.frames += 1;
+    if time.elapsed_secs_f64() > MAX_WAIT_SECS {
+        eprintln!(
+            "hipback: {}: no frame captured after {MAX_WAIT_SECS} s",
+            shot.out.display()
+        );
+        exit.write(failure_exit());
+        return;
+    }
+    match &*state {
+        ModelState::Failed(err) => {
+            eprintln!("hipback: {err}");
+            exit.write(failure_exit());
+            return;
+        }
+        ModelState::Loading => return,
+        ModelState::Ready { .. } => {}
+    }
+    progress.frames_since_ready += 1;
+    if progress.requested || progress.frames_since_ready < PRE_ROLL_FRAMES {
+        return;
+    }
+    progress.requested = true;
+    let out = shot.out.clone();
+    commands.spawn(Screenshot::image(target.0.clone())).observe(
+        move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| match save_png(
+            &captured.image,
+            &out,
+        ) {
+            Ok(()) => {
+                info!("screenshot saved to {}", out.display());
+                exit.write(AppExit::Success);
+            }
+            Err(err) => {
+                eprintln!("hipback: {}: {err}", out.display());
+                exit.write(failure_exit());
+            }
+        },
+    );
+}
+
+fn drive_smoke_test(
+    mut commands: Commands,
+    mut progress: ResMut<CaptureProgress>,
+    state: Res<ModelState>,
+    smoke: Res<SmokeTest>,
+    time: Res<Time<Real>>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    progress.frames += 1;
+    if progress.frames == 10 {
+        progress.started_secs = Some(time.elapsed_secs_f64());
+    }
+    if let ModelState::Failed(err) = &*state {
+        eprintln!("hipback: {err}");
+        exit.write(failure_exit());
+        return;
+    }
+    if time.elapsed_secs_f64() > MAX_WAIT_SECS {
+        eprintln!(
+            "hipback: smoke test: no screenshot after {} frames",
+            progress.frames
+        );
+        exit.write(failure_exit());
+        return;
+    }
+    let ready = matches!(*state, ModelState::Ready { .. });
+    if progress.requested || progress.frames < smoke.frames || !ready {
+        return;
+    }
+    progress.requested = true;
+    if let Some(start) = progress.started_secs {
+        let frames = progress.frames.saturating_sub(10).max(1);
+        let mean_ms = (time.elapsed_secs_f64() - start) * 1000.0 / f64::from(frames);
+        println!(
+            "smoke: {} frames rendered, mean frame time {mean_ms:.1} ms",
+            progress.frames
+        );
+    }
+    let out = smoke.screenshot.clone();
+    commands.spawn(Screenshot::primary_window()).observe(
+        move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| match save_png(
+            &captured.image,
+            &out,
+        ) {
+            Ok(()) => {
+                println!("smoke: window screenshot saved to {}", out.display());
+                exit.write(AppExit::Success);
+            }
+            Err(err) => {
+                eprintln!("hipback: {}: {err}", out.display());
+                exit.write(failure_exit());
+            }
+        },
+    );
+}
+
+/// Writes a captured frame as an RGB PNG.
+pub fn save_png(frame: &Image, path: &Path) -> Result<(), String> {
+    let width = frame.width();
+    let height = frame.height();
+    let Some(data) = frame.data.as_ref() else {
+        return Err("the captured frame has no pixel data".to_owned());
+    };
+    let swap_red_blue = match frame.texture_descriptor.format {
+        TextureFormat::Rgba8UnormSrgb | TextureFormat::Rgba8Unorm => false,
+        TextureFormat::Bgra8UnormSrgb | TextureFormat::Bgra8Unorm => true,
+        other => return Err(format!("cannot save frames in format {other:?}")),
+    };
+    let pixels = (width as usize) * (height as usize);
+    if data.len() < pixels * 4 {
+        return Err(format!(
+            "captured frame is {} bytes, expected {}",
+            data.len(),
+            pixels * 4
+        ));
+    }
+    let mut rgb = Vec::with_capacity(pixels * 3);
+    for px in data.chunks_exact(4).take(pixels) {
+        if swap_red_blue {
+            rgb.extend_from_slice(&[px[2], px[1], px[0]]);
+        } else {
+            rgb.extend_from_slice(&[px[0], px[1], px[2]]);
+        }
+    }
+    let Some(buffer) = image::RgbImage::from_raw(width, height, rgb) else {
+        return Err("captured frame has the wrong size".to_owned());
+    };
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create folder: {e}"))?;
+    }
+    buffer
+        .save_with_format(path, image::ImageFormat::Png)
+        .map_err(|e| format!("cannot write PNG: {e}"))
+}
