@@ -1,5 +1,5 @@
 //! ECS tests without rendering: the viewer's core plugins on `MinimalPlugins` + the asset and
-//! glTF plugins, run on the bundled model. Plus the egui panel functions (egui_kittest) and the
+//! glTF plugins, run on the bundled model. Plus the egui panel functions (`egui_kittest`) and the
 //! CLI's argument and model errors (no GPU needed).
 
 use std::path::{Path, PathBuf};

@@ -31,7 +31,7 @@ pub fn atlas_colour(structure: Structure) -> Srgba {
         // Joint: cartilage blue.
         StructureKind::SacroiliacJoint => Srgba::rgb(0.45, 0.66, 0.90),
         // Skin: warm light tone.
-        StructureKind::Skin => Srgba::rgb(0.93, 0.76, 0.64),
+        StructureKind::Skin => Srgba::rgb(0.96, 0.82, 0.72),
     }
 }
 
@@ -65,23 +65,28 @@ pub fn styled_material(structure: Structure, look: Appearance) -> StandardMateri
     let opacity = look.opacity_0_to_1.clamp(0.0, 1.0);
     let emissive = match look.highlight {
         Highlight::None => LinearRgba::BLACK,
-        Highlight::Hovered => LinearRgba::rgb(0.05, 0.07, 0.10),
-        Highlight::Selected => LinearRgba::rgb(0.10, 0.22, 0.35),
+        Highlight::Hovered => LinearRgba::rgb(0.06, 0.06, 0.05),
+        Highlight::Selected => LinearRgba::rgb(0.22, 0.17, 0.02),
     };
     let translucent = opacity < 0.999;
+    // Only the thin joint patch is drawn from both sides; closed surfaces cull their back
+    // faces, which also keeps translucent layers free of sorting bands.
+    let two_sided = matches!(structure.layer(), Layer::Joints | Layer::Skin);
+    // The skin is a flat, unlit ghost of the body outline: context, not detail.
+    let unlit = structure.layer() == Layer::Skin;
     StandardMaterial {
         base_color: Color::Srgba(colour.with_alpha(opacity)),
         perceptual_roughness: roughness(structure.layer()),
         reflectance: 0.35,
         emissive,
+        unlit,
         alpha_mode: if translucent {
             AlphaMode::Blend
         } else {
             AlphaMode::Opaque
         },
-        // Thin or open surfaces (skin, joint patch) must read from both sides.
-        double_sided: translucent || structure.layer() == Layer::Joints,
-        cull_mode: if translucent || structure.layer() == Layer::Joints {
+        double_sided: two_sided,
+        cull_mode: if two_sided {
             None
         } else {
             Some(bevy::render::render_resource::Face::Back)
@@ -98,6 +103,7 @@ pub fn same_style(a: &StandardMaterial, b: &StandardMaterial) -> bool {
         && a.double_sided == b.double_sided
         && a.cull_mode == b.cull_mode
         && a.perceptual_roughness == b.perceptual_roughness
+        && a.unlit == b.unlit
 }
 
 /// Marks the lights that ride along with the camera.
@@ -109,9 +115,9 @@ pub struct CameraLight;
 pub fn spawn_camera_lights(commands: &mut Commands, camera: Entity, shadows: bool) {
     let lights = [
         // (direction the light comes from in camera space, illuminance in lux, shadows)
-        (Vec3::new(-0.6, 0.8, 0.6), 9_000.0, shadows),
-        (Vec3::new(0.8, 0.1, 0.5), 3_500.0, false),
-        (Vec3::new(0.0, 0.5, -1.0), 3_000.0, false),
+        (Vec3::new(-0.6, 0.8, 0.6), 3_000.0, shadows),
+        (Vec3::new(0.8, 0.1, 0.5), 900.0, false),
+        (Vec3::new(0.0, 0.5, -1.0), 700.0, false),
     ];
     for (from, lux, shadows_enabled) in lights {
         let transform = Transform::from_translation(from).looking_at(Vec3::ZERO, Vec3::Y);
@@ -135,7 +141,7 @@ pub fn spawn_camera_lights(commands: &mut Commands, camera: Entity, shadows: boo
 pub fn ambient() -> AmbientLight {
     AmbientLight {
         color: Color::srgb(0.85, 0.88, 0.95),
-        brightness: 350.0,
+        brightness: 220.0,
         affects_lightmapped_meshes: true,
     }
 }

@@ -106,10 +106,10 @@ pub fn window_app(options: &ViewerOptions, smoke: Option<screenshot::SmokeTest>)
         DefaultPlugins
             .set(WindowPlugin {
                 primary_window: Some(Window {
-                    title: "hipback: hip → low back".to_owned(),
+                    title: "hipback: hip and low back".to_owned(),
                     // Smaller for the smoke test: lavapipe renders on the CPU.
                     resolution: if smoke.is_some() {
-                        (960, 600).into()
+                        (800, 500).into()
                     } else {
                         (1440, 900).into()
                     },

@@ -1,5 +1,5 @@
 //! The egui side panel and help overlay. The panel is drawn by plain `*_ui(ui, state)` functions
-//! on [`PanelState`] (no Bevy types, tested with egui_kittest); one system copies the app state
+//! on [`PanelState`] (no Bevy types, tested with `egui_kittest`); one system copies the app state
 //! in, draws, and applies what changed.
 
 use bevy::camera::{CameraOutputMode, Viewport, visibility::RenderLayers};
@@ -89,7 +89,7 @@ pub struct PanelState {
 
 /// The whole side panel.
 pub fn panel_ui(ui: &mut egui::Ui, state: &mut PanelState) {
-    ui.heading("Hip → low back");
+    ui.heading("Hip and low back");
     if !state.model_status.is_empty() {
         ui.label(egui::RichText::new(&state.model_status).weak());
     }
@@ -116,6 +116,10 @@ pub fn layers_ui(ui: &mut egui::Ui, layers: &mut LayerSettings) {
         .num_columns(3)
         .spacing([10.0, 6.0])
         .show(ui, |ui| {
+            ui.label(egui::RichText::new("Layer").small().weak());
+            ui.label(egui::RichText::new("Opacity").small().weak());
+            ui.label(egui::RichText::new("X-ray").small().weak());
+            ui.end_row();
             for layer in Layer::ALL {
                 let setting = layers.get_mut(layer);
                 ui.checkbox(&mut setting.visible, layer.label());
