@@ -33,7 +33,10 @@ fn main() -> ExitCode {
         }
     };
     if let Err(e) = std::fs::write(&args.out, &bytes) {
-        eprintln!("hipback-modelgen: {}: cannot write: {e}", args.out.display());
+        eprintln!(
+            "hipback-modelgen: {}: cannot write: {e}",
+            args.out.display()
+        );
         return ExitCode::from(2);
     }
     println!(

@@ -5,7 +5,7 @@ use bevy::math::{Mat3, Vec3};
 
 use super::data::{Anatomy, DataError};
 use super::field::{Part, Primitive};
-use crate::anatomy::Side;
+use crate::anatomy::{Side, StructureKind};
 
 /// Femoral head radius per side (sphere fits in shared/anatomy, metres).
 pub fn femoral_head_radius_m(side: Side) -> f32 {
@@ -95,6 +95,68 @@ fn chain(points: &[Vec3], radii_m: &[f32]) -> Vec<Primitive> {
         .collect()
 }
 
+/// The muscle paths whose ends attach to bone (OpenSim names without side).
+pub const MUSCLE_PATHS: [&str; 12] = [
+    "glmax1", "glmax2", "glmax3", "glmed1", "glmed2", "glmed3", "glmin1", "glmin2", "glmin3",
+    "piri", "psoas", "iliacus",
+];
+
+/// Small pits where tendons attach: a measured attachment lies on the real bone's surface,
+/// so where the generated bone is fuller than the real one the pit keeps the tendon end on
+/// the surface instead of buried in it.
+pub fn attachment_pits(
+    a: &Anatomy,
+    bone: StructureKind,
+    side: Side,
+    depth_m: &dyn Fn(Vec3) -> f32,
+) -> Result<Part, DataError> {
+    use super::data::BodyFrame;
+    let sides: &[Side] = if side == Side::Midline {
+        &[Side::Left, Side::Right]
+    } else {
+        std::slice::from_ref(&side)
+    };
+    let mut pits = Vec::new();
+    for s in sides {
+        for name in MUSCLE_PATHS {
+            let path = a.muscle_path(name, *s)?;
+            let ends = [
+                (path.first(), path.get(1)),
+                (
+                    path.last(),
+                    path.len().checked_sub(2).and_then(|i| path.get(i)),
+                ),
+            ];
+            for (end, next) in ends {
+                let (Some(end), Some(next)) = (end, next) else {
+                    continue;
+                };
+                let on_this_bone = match end.frame {
+                    BodyFrame::Femur => bone == StructureKind::Femur,
+                    BodyFrame::Pelvis => matches!(
+                        bone,
+                        StructureKind::HipBone | StructureKind::Sacrum | StructureKind::Coccyx
+                    ),
+                    BodyFrame::Torso => false,
+                };
+                // Only where the attachment is buried more than a millimetre and a half.
+                if on_this_bone && end.measured && depth_m(end.position_m) > 0.0015 {
+                    // A short groove from the attachment towards where the tendon comes
+                    // from, so a buried attachment opens to the outside.
+                    let dir = (next.position_m - end.position_m).normalize_or_zero();
+                    pits.push(Primitive::Capsule {
+                        a: end.position_m,
+                        b: end.position_m + dir * 0.012,
+                        radius_a_m: 0.0025,
+                        radius_b_m: 0.003,
+                    });
+                }
+            }
+        }
+    }
+    Ok(Part::subtract(pits, 0.001))
+}
+
 /// The acetabular opening direction: lateral, down and forward (inclination ≈ 45°,
 /// anteversion ≈ 20°; shared/anatomy/dimensions.md §1a).
 pub fn acetabular_axis(side: Side) -> Vec3 {
@@ -162,21 +224,46 @@ pub fn hip_bone(a: &Anatomy, side: Side) -> Result<Vec<Part>, DataError> {
     let si_centre = l("SI_joint_centre")?;
 
     let crest_r = 0.0055;
-    let piis = psis - UP * 0.026 + ANTERIOR * 0.006;
+    let piis = psis - UP * 0.028 + ANTERIOR * 0.011;
     let supra_acetabular = hjc + UP * 0.034 + lat * 0.004;
-    // Wing: the crest (lowered by its own radius so the landmarks lie on the surface)
-    // down to the body of the ilium.
-    let top: Vec<Vec3> = resample_between(&crest, 60, crest_r, crest_r)
-        .into_iter()
-        .map(|p| p - UP * crest_r * 0.9)
+    // Wing: the crest down to the body of the ilium. Crest points are on the bone's edge,
+    // so each is moved into the wing (perpendicular to the crest, towards the body) by the
+    // crest radius: the rim then passes through the landmarks.
+    let crest_dense = resample_between(&crest, 60, 0.0, 0.0);
+    let bottom = resample_between(
+        &[
+            aiis - ANTERIOR * 0.005,
+            supra_acetabular,
+            notch + UP * 0.004,
+            piis,
+        ],
+        60,
+        0.0,
+        0.0,
+    );
+    let top: Vec<Vec3> = (0..crest_dense.len())
+        .map(|i| {
+            let prev = crest_dense[i.saturating_sub(1)];
+            let next = crest_dense[(i + 1).min(crest_dense.len() - 1)];
+            let tangent = (next - prev).normalize_or_zero();
+            let down = bottom[i] - crest_dense[i];
+            let inward = (down - tangent * down.dot(tangent)).normalize_or_zero();
+            // Towards the PSIS the crest turns down; there the rim is pushed straight
+            // forward so the PSIS stays the most posterior point, as on the real bone.
+            let u = i as f32 / (crest_dense.len() - 1) as f32;
+            let f = ((u - 0.7) / 0.2).clamp(0.0, 1.0);
+            let inward = inward.lerp(ANTERIOR, f).normalize_or_zero();
+            crest_dense[i] + inward * crest_r
+        })
         .collect();
-    let bottom = vec![aiis - ANTERIOR * 0.005, supra_acetabular, notch + UP * 0.004, piis];
     let wing_ht = |u: f32, v: f32| {
         let crest = (1.0 - v / 0.15).clamp(0.0, 1.0);
         let body = ((v - 0.7) / 0.3).clamp(0.0, 1.0);
         let tuber = (-((u - 0.12) / 0.08).powi(2)).exp();
         let posterior = ((u - 0.8) / 0.2).clamp(0.0, 1.0);
-        let base = 0.0023 + 0.0055 * body + 0.004 * posterior;
+        let base = 0.0023
+            + 0.0055 * body * (1.0 - 0.6 * posterior)
+            + 0.004 * posterior * (2.0 * v.min(1.0 - v));
         base.max(crest_r * crest + 0.003 * tuber * crest)
     };
     let bulge = move |u: f32, v: f32| {
@@ -231,7 +318,10 @@ pub fn hip_bone(a: &Anatomy, side: Side) -> Result<Vec<Part>, DataError> {
     let tub_c = tubercle - ANTERIOR * 0.0065;
     let body_c = Vec3::new(lat.x * 0.013, sym.y, sym.z);
     let pubis = [
-        chain(&[ramus_start, tub_c, body_c + UP * 0.010], &[0.0085, 0.0065, 0.0075]),
+        chain(
+            &[ramus_start, tub_c, body_c + UP * 0.010],
+            &[0.0085, 0.0065, 0.0075],
+        ),
         vec![Primitive::Ellipsoid {
             centre: body_c,
             axes: orthonormal(UP, lat),
@@ -250,8 +340,11 @@ pub fn hip_bone(a: &Anatomy, side: Side) -> Result<Vec<Part>, DataError> {
 
     // The auricular surface: a block behind the SI joint, one gap away from it.
     let n = si_normal(side);
+    // The joint's outline reaches up behind, next to the PSIS; the wing covers that part,
+    // and a block there would stick out behind the PSIS.
     let auricular: Vec<Primitive> = si_patch(a, side, 0.003)?
         .into_iter()
+        .filter(|p| p.z > psis.z + 0.012)
         .map(|p| Primitive::Sphere {
             centre: p + n * (SI_HALF_GAP_M + 0.006),
             radius_m: 0.006,
@@ -259,7 +352,7 @@ pub fn hip_bone(a: &Anatomy, side: Side) -> Result<Vec<Part>, DataError> {
         .collect();
     let tuberosity = vec![Primitive::Capsule {
         a: si_centre + n * 0.014,
-        b: psis - lat * 0.002 + ANTERIOR * 0.007 - UP * 0.006,
+        b: psis - lat * 0.002 + ANTERIOR * 0.011 - UP * 0.006,
         radius_a_m: 0.009,
         radius_b_m: 0.008,
     }];
@@ -377,8 +470,24 @@ pub fn sacrum(a: &Anatomy) -> Result<Vec<Part>, DataError> {
             });
         }
     }
+    // The body of the sacrum below the joints: a curved triangle tapering to the apex.
+    let level = |y: f32, half_width: f32| -> Vec<Vec3> {
+        let z = column_z_at(&column_pts, y);
+        vec![
+            Vec3::new(half_width, y, z - 0.002),
+            Vec3::new(-half_width, y, z - 0.002),
+        ]
+    };
+    let lower = plate(
+        &level(0.018, 0.040),
+        &level(apex.y + 0.004, 0.006),
+        0.002,
+        &|_, v| 0.0075 - 0.0025 * v,
+        &|u, _| Vec3::Z * (0.004 * (std::f32::consts::PI * u).sin()),
+    );
     Ok(vec![
         Part::union(s1_body, 0.0),
+        Part::union(lower, 0.008),
         Part::union(column, 0.008),
         Part::union(alae, 0.010),
         Part::union(masses, 0.010),
@@ -409,19 +518,22 @@ pub fn coccyx(a: &Anatomy) -> Result<Vec<Part>, DataError> {
     let mid = Vec3::new(0.0, -0.056, tip.z + 0.006);
     let dir = (tip - mid).normalize_or_zero();
     let end = tip - dir * 0.0035;
+    // Three small fused segments, each a little wider than the bar joining them.
+    let segments: Vec<Primitive> = [
+        (top, 0.0085),
+        (top.lerp(mid, 0.6), 0.0068),
+        (mid.lerp(end, 0.5), 0.0052),
+    ]
+    .iter()
+    .map(|(c, r)| Primitive::Ellipsoid {
+        centre: *c,
+        axes: Mat3::IDENTITY,
+        radii_m: Vec3::new(*r * 1.3, *r * 0.75, *r * 0.9),
+    })
+    .collect();
     Ok(vec![
-        Part::union(
-            chain(&[top, mid, end], &[0.0075, 0.0055, 0.0035]),
-            0.0,
-        ),
-        Part::union(
-            vec![Primitive::Ellipsoid {
-                centre: top,
-                axes: Mat3::IDENTITY,
-                radii_m: Vec3::new(0.012, 0.004, 0.006),
-            }],
-            0.004,
-        ),
+        Part::union(chain(&[top, mid, end], &[0.006, 0.0048, 0.0035]), 0.0),
+        Part::union(segments, 0.003),
     ])
 }
 
@@ -437,8 +549,8 @@ pub fn vertebra(a: &Anatomy, level: &str) -> Result<Vec<Part>, DataError> {
     } else {
         ("disc_L4L5_centre", "disc_L3L4_centre")
     };
-    let axis = (a.landmark(above, Side::Midline)? - a.landmark(below, Side::Midline)?)
-        .normalize_or_zero();
+    let axis =
+        (a.landmark(above, Side::Midline)? - a.landmark(below, Side::Midline)?).normalize_or_zero();
     let frame = orthonormal(axis, Vec3::X);
     let back = -frame.z_axis;
     let depth_half = ((anterior - centre).dot(frame.z_axis)).max(0.016);
@@ -512,10 +624,9 @@ pub fn femur(a: &Anatomy, side: Side) -> Result<Vec<Part>, DataError> {
     let lowest = l("femoral_condyles_lowest")?;
     let med_epi = l("medial_epicondyle")?;
     let lat_epi = l("lateral_epicondyle")?;
+    let axes = femur_axes(a, side)?;
+    let (neck_base, below_lt, top) = (axes.neck_base, axes.below_lt, axes.top);
     let shaft_up = (mid - cond).normalize_or_zero();
-    let along = |y: f32| mid + shaft_up * ((y - mid.y) / shaft_up.y.max(1e-3));
-    let top = along(gt_tip.y - 0.012);
-    let neck_base = neck_base(head, mid, shaft_up);
     let head_r = femoral_head_radius_m(side);
     let head_part = vec![Primitive::Sphere {
         centre: head,
@@ -542,15 +653,18 @@ pub fn femur(a: &Anatomy, side: Side) -> Result<Vec<Part>, DataError> {
             radius_b_m: 0.016,
         },
     ];
-    let to_axis = (along(lt.y) - lt).normalize_or_zero();
+    let to_axis = (below_lt - lt).normalize_or_zero();
     let lt_part = vec![Primitive::Capsule {
         a: lt + to_axis * 0.007,
-        b: along(lt.y) + UP * 0.012,
+        b: below_lt + UP * 0.012,
         radius_a_m: 0.007,
         radius_b_m: 0.012,
     }];
     let distal = cond + shaft_up * 0.07;
-    let shaft = chain(&[top, along(lt.y), mid, distal], &[0.017, 0.0155, 0.0145, 0.0165]);
+    let shaft = chain(
+        &[top, below_lt, mid, distal],
+        &[0.017, 0.0155, 0.0145, 0.0165],
+    );
     let medial_dir = -lat;
     let cond_y = lowest.y + 0.023;
     let mut condyles = Vec::new();
@@ -575,6 +689,44 @@ pub fn femur(a: &Anatomy, side: Side) -> Result<Vec<Part>, DataError> {
         Part::union(lt_part, 0.008),
         Part::union(condyles, 0.012),
     ])
+}
+
+/// Where the proximal femur's axes lie.
+pub struct FemurAxes {
+    /// Shaft centre at the lesser trochanter's height.
+    pub below_lt: Vec3,
+    /// Top of the shaft under the greater trochanter.
+    pub top: Vec3,
+    /// Proximal shaft direction (upwards).
+    pub shaft_up: Vec3,
+    /// Where the neck axis meets the shaft axis.
+    pub neck_base: Vec3,
+}
+
+/// The proximal femur: the shaft curves back from the mid-thigh to sit under the
+/// trochanters (the femur bows forward), so its axis is placed from the trochanter
+/// landmarks rather than extrapolated from the thigh.
+pub fn femur_axes(a: &Anatomy, side: Side) -> Result<FemurAxes, DataError> {
+    let lat = lateral(side);
+    let l = |n: &str| a.landmark(n, side);
+    let head = l("femoral_head_centre")?;
+    let gt_tip = l("greater_trochanter_tip")?;
+    let gt_lat = l("greater_trochanter_lateral")?;
+    let lt = l("lesser_trochanter")?;
+    let mid = l("femoral_shaft_midthigh")?;
+    let below_lt = Vec3::new(
+        gt_lat.x - lat.x * 0.027,
+        lt.y,
+        0.5 * (gt_lat.z + lt.z) + 0.004,
+    );
+    let shaft_up = (below_lt - mid).normalize_or_zero();
+    let top = below_lt + shaft_up * ((gt_tip.y - 0.018 - below_lt.y) / shaft_up.y.max(1e-3));
+    Ok(FemurAxes {
+        below_lt,
+        top,
+        shaft_up,
+        neck_base: neck_base(head, below_lt, shaft_up),
+    })
 }
 
 /// The neck-shaft angle the femur is built with (Carmona et al., 3D CT: 124.7 ± 6.2°).

@@ -127,9 +127,10 @@ impl Primitive {
     /// Axis-aligned bounds of the solid.
     pub fn bounds(&self) -> (Vec3, Vec3) {
         match *self {
-            Primitive::Sphere { centre, radius_m } => {
-                (centre - Vec3::splat(radius_m), centre + Vec3::splat(radius_m))
-            }
+            Primitive::Sphere { centre, radius_m } => (
+                centre - Vec3::splat(radius_m),
+                centre + Vec3::splat(radius_m),
+            ),
             Primitive::Capsule {
                 a,
                 b,
@@ -276,9 +277,12 @@ impl Grid {
         // Evaluate the part only where it can matter: its bounds plus the blend and a
         // margin of voxels so surface nets sees exact values next to every crossing.
         let margin = k + 3.0 * self.voxel_m;
-        let Some((pmin, pmax)) = part.primitives.iter().map(Primitive::bounds).reduce(
-            |(amin, amax), (bmin, bmax)| (amin.min(bmin), amax.max(bmax)),
-        ) else {
+        let Some((pmin, pmax)) = part
+            .primitives
+            .iter()
+            .map(Primitive::bounds)
+            .reduce(|(amin, amax), (bmin, bmax)| (amin.min(bmin), amax.max(bmax)))
+        else {
             return;
         };
         let Some((lo, hi)) = self.range(pmin - Vec3::splat(margin), pmax + Vec3::splat(margin))

@@ -55,7 +55,10 @@ impl Bin {
         })
     }
 
-    #[expect(clippy::too_many_arguments, reason = "mirrors the glTF accessor fields")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "mirrors the glTF accessor fields"
+    )]
     fn accessor(
         &mut self,
         root: &mut json::Root,
@@ -119,7 +122,9 @@ impl Bin {
 }
 
 fn raw(value: serde_json::Value) -> Result<Option<Box<json::extras::RawValue>>, GlbError> {
-    Ok(Some(json::extras::RawValue::from_string(value.to_string())?))
+    Ok(Some(json::extras::RawValue::from_string(
+        value.to_string(),
+    )?))
 }
 
 fn material(kind: MaterialKind) -> json::Material {
@@ -235,7 +240,12 @@ fn mesh_primitive(
             Some(json::buffer::Target::ElementArrayBuffer),
         )
     } else {
-        let bytes: Vec<u8> = s.mesh.indices.iter().flat_map(|i| i.to_le_bytes()).collect();
+        let bytes: Vec<u8> = s
+            .mesh
+            .indices
+            .iter()
+            .flat_map(|i| i.to_le_bytes())
+            .collect();
         bin.accessor(
             root,
             &bytes,
@@ -307,7 +317,8 @@ pub fn write(model: &GeneratedModel) -> Result<Vec<u8>, GlbError> {
 
     let mut skinned_nodes = Vec::new();
     let mut pelvis_children = Vec::new();
-    let mut joint_children: Vec<Vec<json::Index<json::Node>>> = vec![Vec::new(); model.joints.len()];
+    let mut joint_children: Vec<Vec<json::Index<json::Node>>> =
+        vec![Vec::new(); model.joints.len()];
     for s in &model.structures {
         let joint = model
             .joints
@@ -318,7 +329,11 @@ pub fn write(model: &GeneratedModel) -> Result<Vec<u8>, GlbError> {
             &mut root,
             &mut bin,
             s,
-            if s.weights.is_some() { Vec3::ZERO } else { offset },
+            if s.weights.is_some() {
+                Vec3::ZERO
+            } else {
+                offset
+            },
             materials[s.material as usize],
         );
         let mut extras = serde_json::Map::new();

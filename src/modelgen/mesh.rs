@@ -114,10 +114,7 @@ impl TriMesh {
                         if n.is_empty() || fixed[i] {
                             return *p;
                         }
-                        let mean = n
-                            .iter()
-                            .map(|j| self.positions[*j as usize])
-                            .sum::<Vec3>()
+                        let mean = n.iter().map(|j| self.positions[*j as usize]).sum::<Vec3>()
                             / n.len() as f32;
                         *p + (mean - *p) * factor
                     })

@@ -125,6 +125,16 @@ fn resolution(kind: StructureKind) -> (f32, usize, usize) {
 /// Gap kept between muscles or nerve and bone.
 pub const SOFT_TISSUE_BONE_GAP_M: f32 = 0.0012;
 
+/// A bone's field, with pits where a tendon attachment ended up buried in it.
+fn bone_grid(a: &Anatomy, s: Structure) -> Result<Grid, DataError> {
+    let mut grid = rasterize(&bone_parts(a, s)?, resolution(s.kind).0);
+    if s.kind != StructureKind::SacroiliacJoint {
+        let pits = bones::attachment_pits(a, s.kind, s.side, &|p| -grid.sample(p))?;
+        grid.apply(&pits);
+    }
+    Ok(grid)
+}
+
 fn bone_parts(a: &Anatomy, s: Structure) -> Result<Vec<Part>, DataError> {
     match s.kind {
         StructureKind::HipBone => bones::hip_bone(a, s.side),
@@ -152,10 +162,7 @@ struct BoneField<'a> {
 
 impl BoneField<'_> {
     fn distance_m(&self, p: Vec3) -> f32 {
-        self.grids
-            .iter()
-            .map(|g| g.sample(p))
-            .fold(FAR_M, f32::min)
+        self.grids.iter().map(|g| g.sample(p)).fold(FAR_M, f32::min)
     }
 }
 
@@ -191,7 +198,11 @@ fn soft_structure(
     morph_name: &str,
 ) -> (Grid, GeneratedStructure) {
     let (voxel, _, _) = resolution(s.kind);
-    sweep::push_out(&mut samples, &|p| bones.distance_m(p), SOFT_TISSUE_BONE_GAP_M);
+    sweep::push_out(
+        &mut samples,
+        &|p| bones.distance_m(p),
+        SOFT_TISSUE_BONE_GAP_M,
+    );
     let mut grid = rasterize(&[Part::union(sweep::balls(&samples), 0.0)], voxel);
     grid.map(|p, v| {
         if v > 0.01 {
@@ -212,7 +223,10 @@ fn soft_structure(
         .zip(&nearest)
         .map(|(p, n)| morph(*p, n))
         .collect();
-    let weights = nearest.iter().map(|n| quantize_weights(&n.weights)).collect();
+    let weights = nearest
+        .iter()
+        .map(|n| quantize_weights(&n.weights))
+        .collect();
     let normals = mesh.normals();
     (
         grid,
@@ -240,7 +254,11 @@ fn tense_delta(p: Vec3, s: &SweepSample, length_m: f32) -> Vec3 {
 
 fn chord_length_m(samples: &[SweepSample]) -> f32 {
     let mean = |f: &dyn Fn(f32) -> bool| {
-        let pts: Vec<Vec3> = samples.iter().filter(|s| f(s.t)).map(|s| s.centre).collect();
+        let pts: Vec<Vec3> = samples
+            .iter()
+            .filter(|s| f(s.t))
+            .map(|s| s.centre)
+            .collect();
         pts.iter().copied().sum::<Vec3>() / pts.len().max(1) as f32
     };
     (mean(&|t| t > 0.98) - mean(&|t| t < 0.02)).length()
@@ -250,17 +268,13 @@ fn chord_length_m(samples: &[SweepSample]) -> f32 {
 pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
     let all = Structure::all();
     let is_bone = |s: &Structure| {
-        s.kind.layer() == crate::anatomy::Layer::Bones
-            || s.kind == StructureKind::SacroiliacJoint
+        s.kind.layer() == crate::anatomy::Layer::Bones || s.kind == StructureKind::SacroiliacJoint
     };
     // 1. Bones and SI joints.
     let bone_list: Vec<Structure> = all.iter().copied().filter(is_bone).collect();
     let bone_grids: Vec<(Structure, Grid)> = bone_list
         .par_iter()
-        .map(|s| {
-            let parts = bone_parts(a, *s)?;
-            Ok((*s, rasterize(&parts, resolution(s.kind).0)))
-        })
+        .map(|s| Ok((*s, bone_grid(a, *s)?)))
         .collect::<Result<_, DataError>>()?;
     let bone_meshes: Vec<GeneratedStructure> = bone_grids
         .par_iter()
@@ -326,9 +340,10 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
             // Compression: pressed away from the piriformis near the crossing, swollen
             // just downstream (illustrative; no study measured it).
             let trunk: Vec<&SweepSample> = samples.iter().filter(|s| s.u == 0.0).collect();
-            let trunk_len = trunk
+            let trunk_len = a
+                .nerve_branch("sciatic_trunk", *side)?
                 .windows(2)
-                .map(|w| (w[1].centre - w[0].centre).length())
+                .map(|w| (w[1].position_m - w[0].position_m).length())
                 .sum::<f32>()
                 .max(1e-3);
             let t_cross = trunk
@@ -375,13 +390,22 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
                 kind: StructureKind::SciaticNerve,
                 side: *side,
             };
-            Ok(soft_structure(s, samples, &obstacles, &compressed, "compressed"))
+            Ok(soft_structure(
+                s,
+                samples,
+                &obstacles,
+                &compressed,
+                "compressed",
+            ))
         })
         .collect::<Result<_, DataError>>()?;
 
     // 4. Skin around everything.
     let levels = skin::BodyLevels::new(a)?;
-    let mut skin_grid = rasterize(&skin::body_parts(&levels), resolution(StructureKind::Skin).0);
+    let mut skin_grid = rasterize(
+        &skin::body_parts(&levels),
+        resolution(StructureKind::Skin).0,
+    );
     let inner: Vec<&Grid> = bone_grids
         .iter()
         .map(|(_, g)| g)
@@ -389,10 +413,7 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
         .chain(nerves.iter().map(|(g, _)| g))
         .collect();
     skin_grid.map(|p, v| {
-        let d = inner
-            .iter()
-            .map(|g| g.sample(p))
-            .fold(FAR_M, f32::min);
+        let d = inner.iter().map(|g| g.sample(p)).fold(FAR_M, f32::min);
         if d >= FAR_M {
             v
         } else {

@@ -7,7 +7,9 @@ use bevy::math::{Mat3, Vec3};
 
 use super::data::{Anatomy, DataError};
 use super::field::{Part, Primitive};
-use super::sweep::{JOINT_COUNT, JOINT_FEMUR_L, JOINT_FEMUR_R, JOINT_L4, JOINT_L5, JOINT_PELVIS, JointWeights};
+use super::sweep::{
+    JOINT_COUNT, JOINT_FEMUR_L, JOINT_FEMUR_R, JOINT_L4, JOINT_L5, JOINT_PELVIS, JointWeights,
+};
 use crate::anatomy::{Side, SkinRegion, SkinRegionKind};
 
 /// Height of the top of the modelled trunk (about the lower ribs), metres above the ASIS.
@@ -88,8 +90,8 @@ pub fn body_parts(levels: &BodyLevels) -> Vec<Part> {
         trunk.push(Primitive::Cylinder {
             centre: Vec3::new(0.0, y, z),
             axes: Mat3::IDENTITY,
-            radii_m: Vec3::new(half_w, 0.05, half_d),
-            rounding_m: 0.045,
+            radii_m: Vec3::new(half_w, 0.06, half_d),
+            rounding_m: 0.02,
         });
     }
     // Buttocks (hip circumference ≈ 977 mm, buttock depth ≈ 233 mm).
@@ -138,11 +140,14 @@ pub fn body_parts(levels: &BodyLevels) -> Vec<Part> {
             radii_m: Vec3::new(0.045, 0.035, 0.13),
         });
     }
-    vec![
-        Part::union(trunk, 0.0),
-        Part::union(hips, 0.05),
-        Part::union(legs, 0.06),
-    ]
+    // Each slice blends softly into the next so the trunk has no rings.
+    let mut parts: Vec<Part> = trunk
+        .into_iter()
+        .map(|p| Part::union(vec![p], 0.09))
+        .collect();
+    parts.push(Part::union(hips, 0.05));
+    parts.push(Part::union(legs, 0.06));
+    parts
 }
 
 /// Height of the iliac crest seen from behind at |x| (PSIS → highest point → laterally).
@@ -165,7 +170,11 @@ pub fn region_of(levels: &BodyLevels, p: Vec3) -> SkinRegion {
     let ax = p.x.abs();
     let region = |kind: K| SkinRegion {
         kind,
-        side: if kind.is_midline() { Side::Midline } else { side },
+        side: if kind.is_midline() {
+            Side::Midline
+        } else {
+            side
+        },
     };
     let s = BodyLevels::side_index(p.x);
     let knee_y = levels.knee[s].y;

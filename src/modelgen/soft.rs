@@ -53,13 +53,14 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
     let lat = lateral(side);
     let samples = match kind {
         StructureKind::GluteusMaximus => {
+            // A broad, fairly even sheet: thick belly, thin margins and aponeurosis.
             let ht = |u: f32, t: f32| {
-                let edge = 0.35 + 0.65 * (1.0 - u * u).max(0.0).sqrt();
-                (fusiform(t, 0.004, 0.026, 0.55) * edge).max(0.0025)
+                let edge = 0.3 + 0.7 * (1.0 - u.powi(4)).max(0.0).sqrt();
+                (fusiform(t, 0.004, 0.021, 0.35) * edge).max(0.0025)
             };
             sweep(&SweepSpec {
                 guides: vec![path("glmax1")?, path("glmax2")?, path("glmax3")?],
-                spread: (0.45, 0.15),
+                spread: (0.65, 0.25),
                 half_thickness_m: &ht,
                 width_hint: Vec3::Y,
                 min_step_m: 0.0015,
@@ -81,28 +82,28 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
         StructureKind::GluteusMinimus => {
             let ht = |u: f32, t: f32| {
                 let edge = 0.4 + 0.6 * (1.0 - u * u).max(0.0).sqrt();
-                (fusiform(t, 0.003, 0.010, 0.6) * edge).max(0.002)
+                (fusiform(t, 0.003, 0.016, 0.5) * edge).max(0.002)
             };
             sweep(&SweepSpec {
                 guides: vec![path("glmin1")?, path("glmin2")?, path("glmin3")?],
-                spread: (0.3, 0.02),
+                spread: (0.6, 0.05),
                 half_thickness_m: &ht,
                 width_hint: Vec3::Y,
                 min_step_m: 0.0012,
             })
         }
         StructureKind::Piriformis => {
-            let ht = |_u: f32, t: f32| fusiform(t, 0.002, 0.0046, 0.8);
+            let ht = |_u: f32, t: f32| fusiform(t, 0.002, 0.0043, 0.8);
             sweep(&SweepSpec {
                 guides: vec![path("piri")?],
-                spread: (0.016, 0.003),
+                spread: (0.007, 0.001),
                 half_thickness_m: &ht,
                 width_hint: Vec3::Y,
                 min_step_m: 0.001,
             })
         }
         StructureKind::PsoasMajor => {
-            let ht = |_u: f32, t: f32| fusiform(t.powf(0.75), 0.006, 0.021, 0.6);
+            let ht = |_u: f32, t: f32| fusiform(t.powf(0.75), 0.004, 0.017, 0.6);
             sweep(&SweepSpec {
                 guides: vec![path("psoas")?],
                 spread: (0.0, 0.0),
@@ -115,12 +116,17 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
             // One measured line; the fan spreads it along the inner iliac crest.
             let centre = a.muscle_path("iliacus", side)?;
             let crest = |i: usize| a.landmark(&format!("iliac_crest_{i:02}"), side);
-            let origins = [crest(2)?, crest(5)?, crest(8)?];
+            // The middle line starts at the measured origin in the iliac fossa; the outer
+            // ones inside the wing, medial of the crest and below it.
+            let origins = [
+                crest(2)? - lat * 0.014 - Vec3::Y * 0.016,
+                centre[0].position_m,
+                crest(8)? - lat * 0.014 - Vec3::Y * 0.016,
+            ];
             let brim = centre[1].position_m;
             let mut guides = Vec::new();
             for (k, o) in origins.iter().enumerate() {
-                // Inside the wing: medial of the crest and below it.
-                let start = *o - lat * 0.014 - Vec3::Y * 0.016;
+                let start = *o;
                 let mut g = vec![GuidePoint {
                     position_m: start,
                     joint: JOINT_PELVIS,

@@ -52,17 +52,20 @@ pub struct SweepSample {
     pub weights: JointWeights,
 }
 
-/// Points at `n` equal arc-length steps along a polyline, with joint blends.
-fn resample(guide: &[GuidePoint], n: usize) -> Vec<(Vec3, JointWeights)> {
+/// Points at `n` equal arc-length steps along a polyline between arc lengths `start_m`
+/// and `total − end_m`, with joint blends.
+fn resample(guide: &[GuidePoint], n: usize, start_m: f32, end_m: f32) -> Vec<(Vec3, JointWeights)> {
     let mut cumulative = vec![0.0f32];
     for w in guide.windows(2) {
         let l = cumulative[cumulative.len() - 1] + (w[1].position_m - w[0].position_m).length();
         cumulative.push(l);
     }
     let total = cumulative[cumulative.len() - 1].max(1e-9);
+    let from = start_m.min(0.4 * total);
+    let to = (total - end_m).max(0.6 * total);
     (0..n)
         .map(|i| {
-            let s = total * i as f32 / (n - 1) as f32;
+            let s = from + (to - from) * i as f32 / (n - 1) as f32;
             let seg = cumulative
                 .windows(2)
                 .position(|c| s <= c[1])
@@ -117,8 +120,15 @@ pub fn sweep(spec: &SweepSpec<'_>) -> Vec<SweepSample> {
         .map(|g| length_m(g))
         .fold(0.0f32, f32::max);
     let n = ((length / spec.min_step_m).ceil() as usize).max(8);
-    let rails: Vec<Vec<(Vec3, JointWeights)>> =
-        spec.guides.iter().map(|g| resample(g, n + 1)).collect();
+    // End balls are pulled in by their radius so the muscle's surface, not its core,
+    // reaches the measured attachment.
+    let start_r = (spec.half_thickness_m)(0.0, 0.0);
+    let end_r = (spec.half_thickness_m)(0.0, 1.0);
+    let rails: Vec<Vec<(Vec3, JointWeights)>> = spec
+        .guides
+        .iter()
+        .map(|g| resample(g, n + 1, start_r, end_r))
+        .collect();
     let mut out = Vec::new();
     let mut i = 0.0f32;
     while i <= n as f32 + 1e-3 {
@@ -132,7 +142,9 @@ pub fn sweep(spec: &SweepSpec<'_>) -> Vec<SweepSample> {
             )
         };
         let tangent_of = |rail: &Vec<(Vec3, JointWeights)>| {
-            (rail[ti + 1].0 - rail[ti].0).try_normalize().unwrap_or(Vec3::Y)
+            (rail[ti + 1].0 - rail[ti].0)
+                .try_normalize()
+                .unwrap_or(Vec3::Y)
         };
         let spread = spec.spread.0 + (spec.spread.1 - spec.spread.0) * t;
         // Cross-section at this t: a function from u (−1…1) to point + width direction.
@@ -174,7 +186,7 @@ pub fn sweep(spec: &SweepSpec<'_>) -> Vec<SweepSample> {
                 )
             };
         let mut u = -1.0f32;
-        let mut local_step = spec.min_step_m;
+        let mut local_step = f32::MAX;
         loop {
             let r = (spec.half_thickness_m)(u, t);
             let (c, wd, w, tan) = cross(u);
@@ -208,7 +220,10 @@ pub fn push_out(samples: &mut [SweepSample], obstacle: &dyn Fn(Vec3) -> f32, gap
         for _ in 0..3 {
             let d = obstacle(s.centre);
             let need = s.radius_m + gap_m;
-            if d >= need || d > 0.5 {
+            // A centre inside bone stays: pushing it could cross a thin plate to the wrong
+            // side; the bone is cut out of the muscle afterwards instead (and attachments
+            // buried in bone get a pit, see `bones::attachment_pits`).
+            if d >= need || d < 0.0 {
                 break;
             }
             let grad = Vec3::new(
@@ -249,7 +264,13 @@ pub fn nearest_sample(samples: &[SweepSample], p: Vec3) -> usize {
 
 /// The classic fusiform profile: `end + (belly − end)·sin(πt)^p`.
 pub fn fusiform(t: f32, end_m: f32, belly_m: f32, power: f32) -> f32 {
-    end_m + (belly_m - end_m) * (std::f32::consts::PI * t.clamp(0.0, 1.0)).sin().powf(power)
+    // sin(π) is slightly negative in f32: clamp before the power.
+    end_m
+        + (belly_m - end_m)
+            * (std::f32::consts::PI * t.clamp(0.0, 1.0))
+                .sin()
+                .max(0.0)
+                .powf(power)
 }
 
 #[cfg(test)]

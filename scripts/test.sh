@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The project's whole test suite: installs what it needs (Debian/Ubuntu packages for the
+# lavapipe renderer and Xvfb, the Khronos glTF validator from npm), then runs formatting,
+# clippy, the glTF validator on the bundled model and `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Keep Bevy's build cache outside the clone so it survives fresh clones (CI reuses it).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hipback-target}"
+# Render tests use Mesa lavapipe (a CPU Vulkan driver): no GPU needed.
+export WGPU_BACKEND="${WGPU_BACKEND:-vulkan}"
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+
+packages=(mesa-vulkan-drivers libvulkan1 xvfb xauth libxkbcommon-x11-0 nodejs npm)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  # node/npm may come from elsewhere (nvm, nodesource): only install them from apt if absent.
+  command -v node >/dev/null && missing=("${missing[@]/nodejs}") && missing=("${missing[@]/npm}")
+  read -r -a missing <<<"${missing[*]}"
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+(cd scripts/gltf-validate && npm ci --silent --no-audit --no-fund)
+
+cargo fmt --all -- --check
+cargo clippy --release --locked --all-targets -- -D warnings
+node scripts/gltf-validate/validate.mjs assets/models/pelvis.glb
+cargo test --release --locked
