@@ -22,7 +22,7 @@ use hipback::viewer::camera::{CameraCommand, ViewPreset};
 use hipback::viewer::layers::LayerSettings;
 use hipback::viewer::model::{ModelError, ModelSource, ModelState, StructureTag};
 use hipback::viewer::picking::Selection;
-use hipback::viewer::ui::{PanelCommand, PanelState, panel_ui};
+use hipback::viewer::ui::{PanelCommand, PanelState, SHORTCUTS, SelectionCard, help_ui, panel_ui};
 use hipback::viewer::{self, asset_plugin, core_plugin};
 
 fn bundled_model() -> PathBuf {
@@ -240,6 +240,34 @@ fn panel_layer_toggle_and_view_preset() {
         "{:?}",
         harness.state().commands
     );
+}
+
+#[test]
+fn panel_shows_the_selection_with_sources_and_the_help_lists_shortcuts() {
+    let content =
+        hipback::content::ContentTable::from_file(&viewer::default_content_path()).unwrap();
+    let nerve = Structure::from_gltf_name("sciatic_nerve_l").unwrap();
+    let state = PanelState {
+        selection: Some(SelectionCard::new(nerve, &content)),
+        ..PanelState::default()
+    };
+    let mut harness = Harness::new_ui_state(panel_ui, state);
+    harness.get_by_label("Sciatic nerve (left)");
+    harness.get_by_label_contains("runs under the piriformis");
+    assert!(harness.query_all_by_label_contains("Source: ").count() >= 2);
+    harness.get_by_label("Clear").click();
+    harness.run();
+    assert!(
+        harness
+            .state()
+            .commands
+            .contains(&PanelCommand::ClearSelection)
+    );
+
+    let harness = Harness::new_ui(help_ui);
+    for (keys, _) in SHORTCUTS {
+        harness.get_by_label(keys);
+    }
 }
 
 fn hipback() -> Command {

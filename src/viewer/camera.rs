@@ -269,8 +269,21 @@ fn selected_box(
     bounds
 }
 
-/// Stops the orbit camera from reacting to drags and scrolls that belong to the egui panel. A
-/// drag keeps the owner it started with, so orbiting across the panel edge does not stall.
+/// Whether egui owns the pointer this frame (so the orbit camera must ignore it), and the drag
+/// owner to remember: a drag keeps the owner it started with, so orbiting across the panel
+/// edge does not stall and dragging a slider into the 3D view does not orbit. Without a
+/// button held (hover, scroll), egui owns the pointer whenever it is over the panel.
+pub fn pointer_owner(
+    button_pressed: bool,
+    drag_started_over_egui: Option<bool>,
+    egui_wants_pointer: bool,
+) -> (bool, Option<bool>) {
+    let drag = button_pressed.then(|| drag_started_over_egui.unwrap_or(egui_wants_pointer));
+    (drag.unwrap_or(egui_wants_pointer), drag)
+}
+
+/// Stops the orbit camera from reacting to drags and scrolls that belong to the egui panel
+/// (panorbit's own egui feature targets an older `bevy_egui`).
 fn egui_guard(
     wants: Res<bevy_egui::input::EguiWantsInput>,
     mouse: Res<ButtonInput<MouseButton>>,
@@ -278,12 +291,12 @@ fn egui_guard(
     mut cameras: Query<&mut PanOrbitCamera>,
 ) {
     let pressed = mouse.get_pressed().next().is_some();
-    if !pressed {
-        *drag_started_over_egui = None;
-    } else if drag_started_over_egui.is_none() {
-        *drag_started_over_egui = Some(wants.wants_any_pointer_input());
-    }
-    let egui_owns_pointer = drag_started_over_egui.unwrap_or(wants.wants_any_pointer_input());
+    let (egui_owns_pointer, drag) = pointer_owner(
+        pressed,
+        *drag_started_over_egui,
+        wants.wants_any_pointer_input(),
+    );
+    *drag_started_over_egui = drag;
     for mut camera in &mut cameras {
         if camera.enabled == egui_owns_pointer {
             camera.enabled = !egui_owns_pointer;
@@ -319,6 +332,23 @@ mod tests {
                 "{preset:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_drag_keeps_the_owner_it_started_with() {
+        // Hovering or scrolling over the panel: egui owns the pointer.
+        assert_eq!(pointer_owner(false, None, true), (true, None));
+        assert_eq!(pointer_owner(false, None, false), (false, None));
+        // A drag that starts on the panel stays egui's when it moves over the 3D view.
+        let (owned, drag) = pointer_owner(true, None, true);
+        assert!(owned);
+        assert_eq!(pointer_owner(true, drag, false), (true, Some(true)));
+        // An orbit that starts in the 3D view keeps orbiting over the panel.
+        let (owned, drag) = pointer_owner(true, None, false);
+        assert!(!owned);
+        assert_eq!(pointer_owner(true, drag, true), (false, Some(false)));
+        // Releasing the button ends the drag.
+        assert_eq!(pointer_owner(false, drag, true), (true, None));
     }
 
     #[test]

@@ -180,7 +180,7 @@ pub fn selection_ui(ui: &mut egui::Ui, state: &mut PanelState) {
     ui.horizontal(|ui| {
         ui.heading(&card.title);
         if ui
-            .small_button("✕")
+            .small_button("Clear")
             .on_hover_text("Clear selection (Esc)")
             .clicked()
         {
