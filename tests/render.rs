@@ -408,3 +408,26 @@ fn window_smoke_test_under_xvfb() {
         "window screenshot looks blank: luminance std dev {std_dev:.1}, {colours} colours"
     );
 }
+
+#[test]
+fn a_missing_vulkan_driver_gives_one_line_and_exit_code_2() {
+    let output = hipback()
+        .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+        .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
+        .args(["screenshot", "--size", "64x64", "--out"])
+        .arg(out_dir().join("never.png"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("hipback: "))
+        .collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].contains("no usable GPU or Vulkan driver"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
