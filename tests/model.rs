@@ -306,13 +306,6 @@ fn nearest_index(points: &[Vec3], p: Vec3) -> usize {
         .unwrap()
 }
 
-fn nearest_distance(points: &[Vec3], p: Vec3) -> f32 {
-    points
-        .iter()
-        .map(|q| (*q - p).length())
-        .fold(f32::MAX, f32::min)
-}
-
 /// Least-squares sphere through points: (centre, radius).
 fn fit_sphere(points: &[Vec3]) -> (Vec3, f32) {
     // Solve for x² + y² + z² = 2a·x + 2b·y + 2c·z + d via normal equations.
@@ -343,8 +336,9 @@ fn fit_sphere(points: &[Vec3]) -> (Vec3, f32) {
         for r in 0..4 {
             if r != c {
                 let f = ata[r][c] / ata[c][c];
-                for k in 0..4 {
-                    ata[r][k] -= f * ata[c][k];
+                let pivot_row = ata[c];
+                for (x, p) in ata[r].iter_mut().zip(pivot_row) {
+                    *x -= f * p;
                 }
                 atb[r] -= f * atb[c];
             }
@@ -489,11 +483,15 @@ fn muscle_ends_reach_their_measured_origin_and_insertion() {
         .into_iter()
         .filter(|s| s.layer() == Layer::Muscles)
     {
-        let pts = &mesh(s).mesh.positions;
+        let m = &mesh(s).mesh;
         for name in muscle_paths(s.kind) {
             let path = anatomy().muscle_path(name, s.side).unwrap();
             for end in [&path[0], &path[path.len() - 1]] {
-                let d = nearest_distance(pts, end.position_m);
+                // Distance to the muscle's surface (not just its vertices).
+                let d = m
+                    .triangles()
+                    .map(|t| point_triangle_distance(end.position_m, t))
+                    .fold(f32::MAX, f32::min);
                 max = max.max(d);
                 report.push(format!("{s} {name} {}: {:.1} mm", end.name, d * 1000.0));
             }

@@ -95,7 +95,7 @@ fn chain(points: &[Vec3], radii_m: &[f32]) -> Vec<Primitive> {
         .collect()
 }
 
-/// The muscle paths whose ends attach to bone (OpenSim names without side).
+/// The muscle paths whose ends attach to bone (`OpenSim` names without side).
 pub const MUSCLE_PATHS: [&str; 12] = [
     "glmax1", "glmax2", "glmax3", "glmed1", "glmed2", "glmed3", "glmin1", "glmin2", "glmin3",
     "piri", "psoas", "iliacus",
@@ -586,11 +586,18 @@ pub fn vertebra(a: &Anatomy, level: &str) -> Result<Vec<Part>, DataError> {
             radius_a_m: 0.0048,
             radius_b_m: 0.004,
         });
+        // Superior and inferior articular processes (the facet joints).
         arch.push(Primitive::Capsule {
-            a: ped_b + back * 0.002 + axis * 0.012,
-            b: ped_b - axis * 0.016 + back * 0.006 - lat * 0.002,
-            radius_a_m: 0.005,
-            radius_b_m: 0.0045,
+            a: ped_b + back * 0.005 + axis * 0.009,
+            b: ped_b + back * 0.006,
+            radius_a_m: 0.0045,
+            radius_b_m: 0.004,
+        });
+        arch.push(Primitive::Capsule {
+            a: ped_b + back * 0.010 - lat * 0.002,
+            b: ped_b + back * 0.012 - axis * 0.011 - lat * 0.003,
+            radius_a_m: 0.004,
+            radius_b_m: 0.0042,
         });
     }
     let sp_dir = (sp_tip - lamina_mid).normalize_or_zero();

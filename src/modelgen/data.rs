@@ -28,7 +28,7 @@ pub enum DataError {
         /// The file.
         file: String,
         /// Why (with line and column).
-        source: ron::error::SpannedError,
+        source: Box<ron::error::SpannedError>,
     },
     /// A value the generator needs is missing.
     #[error("{file}: missing {what}")]
@@ -165,7 +165,7 @@ impl Anatomy {
     pub fn from_ron_str(text: &str, file: &str) -> Result<Self, DataError> {
         let raw: AnatomyFile = ron::from_str(text).map_err(|source| DataError::Parse {
             file: file.to_string(),
-            source,
+            source: Box::new(source),
         })?;
         let shift = Vec3::from(raw.torso_seating_shift_m);
         // The shift is given in the OpenSim frame; map it like a point.

@@ -394,7 +394,9 @@ mod tests {
         )];
         let g = rasterize(&parts, 0.001);
         assert!((g.sample(Vec3::ZERO) + 0.01).abs() < 1e-4);
-        assert!((g.sample(Vec3::new(0.012, 0.0, 0.0)) - 0.002).abs() < 2e-4);
+        assert!((g.sample(Vec3::new(0.0105, 0.0, 0.0)) - 0.0005).abs() < 2e-4);
+        // Beyond the padded bounds nothing was evaluated.
+        assert_eq!(g.sample(Vec3::new(0.05, 0.0, 0.0)), FAR_M);
     }
 
     #[test]

@@ -417,7 +417,7 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
         if d >= FAR_M {
             v
         } else {
-            smooth_min(v, d - skin::MIN_SOFT_TISSUE_M - 0.004, 0.02)
+            smooth_min(v, d - skin::MIN_SOFT_TISSUE_M - 0.004, 0.035)
         }
     });
     let skin_mesh = finish(&skin_grid, StructureKind::Skin);

@@ -109,6 +109,8 @@ pub fn body_parts(levels: &BodyLevels) -> Vec<Part> {
         });
     }
     let mut legs = Vec::new();
+    let mut calves = Vec::new();
+    let mut feet = Vec::new();
     for (s, sign) in [(0usize, 1.0f32), (1, -1.0)] {
         let x = sign * 0.1;
         let top = levels.limb_axis(x, -0.11);
@@ -128,16 +130,21 @@ pub fn body_parts(levels: &BodyLevels) -> Vec<Part> {
             radius_a_m: 0.055,
             radius_b_m: 0.033,
         });
-        legs.push(Primitive::Ellipsoid {
-            centre: knee.lerp(ankle, 0.3) - Vec3::Z * 0.012,
+        // Calf bulge and foot join with their own fillets (no hard creases).
+        calves.push(Primitive::Ellipsoid {
+            centre: knee.lerp(ankle, 0.33) - Vec3::Z * 0.016,
             axes: Mat3::IDENTITY,
-            radii_m: Vec3::new(0.052, 0.11, 0.055),
+            radii_m: Vec3::new(0.045, 0.14, 0.048),
         });
-        // Foot: heel under the ankle, 25 cm long.
-        legs.push(Primitive::Ellipsoid {
-            centre: ankle + Vec3::new(0.0, -0.035, 0.075),
+        // Foot: heel under the ankle, about 25 cm long.
+        feet.push(Primitive::Ellipsoid {
+            centre: ankle + Vec3::new(0.0, -0.045, 0.06),
             axes: Mat3::IDENTITY,
-            radii_m: Vec3::new(0.045, 0.035, 0.13),
+            radii_m: Vec3::new(0.042, 0.028, 0.125),
+        });
+        feet.push(Primitive::Sphere {
+            centre: ankle + Vec3::new(0.0, -0.045, -0.02),
+            radius_m: 0.03,
         });
     }
     // Each slice blends softly into the next so the trunk has no rings.
@@ -147,6 +154,8 @@ pub fn body_parts(levels: &BodyLevels) -> Vec<Part> {
         .collect();
     parts.push(Part::union(hips, 0.05));
     parts.push(Part::union(legs, 0.06));
+    parts.push(Part::union(calves, 0.05));
+    parts.push(Part::union(feet, 0.035));
     parts
 }
 

@@ -69,10 +69,25 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
         StructureKind::GluteusMedius => {
             let ht = |u: f32, t: f32| {
                 let edge = 0.4 + 0.6 * (1.0 - u * u).max(0.0).sqrt();
-                (fusiform(t, 0.004, 0.019, 0.6) * edge).max(0.0025)
+                (fusiform(t, 0.004, 0.019, 0.45) * edge).max(0.0025)
             };
+            // The OpenSim lines start mid-wing; the muscle's fan reaches up to the crest
+            // between the gluteal lines, so each line is extended to just under the crest.
+            let mut guides = Vec::new();
+            for (line, crest_index) in [("glmed1", 3), ("glmed2", 5), ("glmed3", 8)] {
+                let crest = a.landmark(&format!("iliac_crest_{crest_index:02}"), side)?;
+                let mut g = path(line)?;
+                g.insert(
+                    0,
+                    GuidePoint {
+                        position_m: crest - Vec3::Y * 0.012 + lat * 0.004,
+                        joint: JOINT_PELVIS,
+                    },
+                );
+                guides.push(g);
+            }
             sweep(&SweepSpec {
-                guides: vec![path("glmed1")?, path("glmed2")?, path("glmed3")?],
+                guides,
                 spread: (0.35, 0.02),
                 half_thickness_m: &ht,
                 width_hint: Vec3::Y,
