@@ -28,12 +28,19 @@ use layers::LayerSettings;
 use model::ModelSource;
 
 /// The folder holding `models/` and `data/`: `$BEVY_ASSET_ROOT/assets` if set, otherwise the
-/// crate's `assets/` folder.
+/// crate's `assets/` folder, otherwise `assets/` next to the executable (an installed copy).
 pub fn assets_dir() -> PathBuf {
-    match std::env::var_os("BEVY_ASSET_ROOT") {
-        Some(root) => PathBuf::from(root).join("assets"),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("assets"),
+    if let Some(root) = std::env::var_os("BEVY_ASSET_ROOT") {
+        return PathBuf::from(root).join("assets");
     }
+    let crate_assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    if crate_assets.is_dir() {
+        return crate_assets;
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("assets")))
+        .unwrap_or(crate_assets)
 }
 
 /// The bundled model.
