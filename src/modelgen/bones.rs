@@ -463,8 +463,9 @@ pub fn sacrum(a: &Anatomy) -> Result<Vec<Part>, DataError> {
             let z = column_z_at(&column_pts, *y);
             let x = lat.x * (0.016 - 0.0015 * k as f32);
             foramina.push(Primitive::Capsule {
+                // Anterior foramina: into the bone from the front, not through it.
                 a: Vec3::new(x, *y, z + 0.03),
-                b: Vec3::new(x, *y, z - 0.004),
+                b: Vec3::new(x, *y, z + 0.001),
                 radius_a_m: 0.0036 - 0.0004 * k as f32,
                 radius_b_m: 0.003 - 0.0004 * k as f32,
             });

@@ -40,6 +40,53 @@ impl TriMesh {
         mesh
     }
 
+    /// Drops connected pieces smaller than `min_fraction` of the largest (by triangle
+    /// count): a muscle is one piece, and crumbs left where bone was cut out of it would
+    /// only show as specks.
+    pub fn without_crumbs(&self, min_fraction: f32) -> TriMesh {
+        let n = self.positions.len();
+        let mut parent: Vec<u32> = (0..n as u32).collect();
+        fn find(parent: &mut [u32], mut i: u32) -> u32 {
+            while parent[i as usize] != i {
+                parent[i as usize] = parent[parent[i as usize] as usize];
+                i = parent[i as usize];
+            }
+            i
+        }
+        for t in self.indices.chunks_exact(3) {
+            for (a, b) in [(t[0], t[1]), (t[1], t[2])] {
+                let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+                if ra != rb {
+                    parent[ra.max(rb) as usize] = ra.min(rb);
+                }
+            }
+        }
+        let mut size: BTreeMap<u32, usize> = BTreeMap::new();
+        let roots: Vec<u32> = self
+            .indices
+            .chunks_exact(3)
+            .map(|t| find(&mut parent, t[0]))
+            .collect();
+        for r in &roots {
+            *size.entry(*r).or_insert(0) += 1;
+        }
+        let largest = size.values().copied().max().unwrap_or(0);
+        let keep = |r: &u32| size[r] as f32 >= min_fraction * largest as f32;
+        let indices = self
+            .indices
+            .chunks_exact(3)
+            .zip(&roots)
+            .filter(|(_, r)| keep(r))
+            .flat_map(|(t, _)| t.iter().copied())
+            .collect();
+        let mut mesh = TriMesh {
+            positions: self.positions.clone(),
+            indices,
+        };
+        mesh.compact();
+        mesh
+    }
+
     /// Reverses every triangle's winding.
     pub fn flip(&mut self) {
         for tri in self.indices.chunks_exact_mut(3) {
@@ -303,6 +350,31 @@ mod tests {
         assert!(s.positions.len() <= 220, "{}", s.positions.len());
         assert!(s.is_closed());
         assert!(s.signed_volume_m3() > 0.9 * exact);
+    }
+
+    #[test]
+    fn crumbs_are_dropped_and_the_main_piece_kept() {
+        let g = rasterize(
+            &[Part::union(
+                vec![
+                    Primitive::Sphere {
+                        centre: Vec3::ZERO,
+                        radius_m: 0.02,
+                    },
+                    Primitive::Sphere {
+                        centre: Vec3::X * 0.05,
+                        radius_m: 0.003,
+                    },
+                ],
+                0.0,
+            )],
+            0.001,
+        );
+        let m = TriMesh::from_grid(&g);
+        let clean = m.without_crumbs(0.05);
+        assert!(clean.triangle_count() < m.triangle_count());
+        assert!(clean.positions.iter().all(|p| p.x < 0.03));
+        assert!(clean.is_closed());
     }
 
     #[test]

@@ -110,12 +110,12 @@ fn resolution(kind: StructureKind) -> (f32, usize, usize) {
         StructureKind::Coccyx => (0.0008, 400, 4),
         StructureKind::VertebraL4 | StructureKind::VertebraL5 => (0.0010, 1400, 5),
         StructureKind::Femur => (0.0016, 2800, 6),
-        StructureKind::GluteusMaximus => (0.0020, 2200, 8),
-        StructureKind::GluteusMedius => (0.0018, 1600, 8),
-        StructureKind::GluteusMinimus => (0.0015, 1100, 8),
+        StructureKind::GluteusMaximus => (0.0020, 2200, 14),
+        StructureKind::GluteusMedius => (0.0018, 1600, 12),
+        StructureKind::GluteusMinimus => (0.0015, 1100, 12),
         StructureKind::Piriformis => (0.0010, 700, 8),
         StructureKind::PsoasMajor => (0.0018, 1400, 8),
-        StructureKind::Iliacus => (0.0015, 1100, 8),
+        StructureKind::Iliacus => (0.0015, 1100, 12),
         StructureKind::SciaticNerve => (0.0009, 1500, 6),
         StructureKind::SacroiliacJoint => (0.0007, 400, 4),
         StructureKind::Skin => (0.0048, 40_600, 14),
@@ -151,6 +151,9 @@ fn bone_parts(a: &Anatomy, s: Structure) -> Result<Vec<Part>, DataError> {
 fn finish(grid: &Grid, kind: StructureKind) -> TriMesh {
     let (_, budget, passes) = resolution(kind);
     let mut mesh = TriMesh::from_grid(grid);
+    if kind.layer() == crate::anatomy::Layer::Muscles {
+        mesh = mesh.without_crumbs(0.02);
+    }
     mesh.taubin_smooth(passes, &|_| false);
     mesh.simplified(budget)
 }

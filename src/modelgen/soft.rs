@@ -60,7 +60,7 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
             };
             sweep(&SweepSpec {
                 guides: vec![path("glmax1")?, path("glmax2")?, path("glmax3")?],
-                spread: (0.65, 0.25),
+                spread: (0.5, 0.22),
                 half_thickness_m: &ht,
                 width_hint: Vec3::Y,
                 min_step_m: 0.0015,
