@@ -7,7 +7,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use bevy::camera::NormalizedRenderTarget;
-use bevy::gltf::GltfPlugin;
 use bevy::mesh::MeshPlugin;
 use bevy::picking::backend::HitData;
 use bevy::picking::events::{Click, Pointer};
@@ -44,7 +43,7 @@ fn core_app(model: &Path) -> App {
         asset_plugin(),
         WorldSerializationPlugin,
         MeshPlugin,
-        GltfPlugin::default(),
+        viewer::model::gltf_plugin(),
     ))
     .insert_resource(ModelSource {
         path: model.to_path_buf(),
@@ -90,6 +89,34 @@ fn loading_the_bundled_model_tags_every_structure() {
         assert_eq!(count, 1, "{structure}: {count} entities tagged");
     }
     assert_eq!(tagged.len(), Structure::all().len());
+}
+
+#[test]
+fn the_skin_mesh_carries_a_region_for_every_vertex() {
+    use hipback::anatomy::{SkinRegion, StructureKind};
+    use hipback::viewer::model::ATTRIBUTE_SKIN_REGION;
+    let mut app = core_app(&bundled_model());
+    assert!(matches!(load(&mut app), ModelState::Ready { .. }));
+    let skin = tagged(&mut app)
+        .into_iter()
+        .find(|(_, s)| s.kind == StructureKind::Skin)
+        .map(|(e, _)| e)
+        .unwrap();
+    let handle = app.world().get::<Mesh3d>(skin).unwrap().0.clone();
+    let meshes = app.world().resource::<Assets<Mesh>>();
+    let mesh = meshes.get(&handle).unwrap();
+    let Some(bevy::mesh::VertexAttributeValues::Float32(regions)) =
+        mesh.attribute(ATTRIBUTE_SKIN_REGION)
+    else {
+        panic!("skin has no region attribute");
+    };
+    assert_eq!(regions.len(), mesh.count_vertices());
+    let count = SkinRegion::all().len() as f32;
+    assert!(
+        regions
+            .iter()
+            .all(|r| r.fract() == 0.0 && *r >= 0.0 && *r < count)
+    );
 }
 
 /// Copies the bundled model with one node and mesh renamed, so that structure is missing.

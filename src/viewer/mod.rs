@@ -124,7 +124,8 @@ pub fn window_app(options: &ViewerOptions, smoke: Option<screenshot::SmokeTest>)
                 }),
                 ..default()
             })
-            .set(asset_plugin()),
+            .set(asset_plugin())
+            .set(model::gltf_plugin()),
         MeshPickingPlugin,
     ));
     insert_options(&mut app, options);
@@ -167,6 +168,7 @@ pub fn offscreen_app(options: &ViewerOptions, shot: screenshot::OffscreenShot) -
                 ..default()
             })
             .set(asset_plugin())
+            .set(model::gltf_plugin())
             .set(RenderPlugin {
                 // lavapipe: avoid exiting while pipelines compile (bevy PR #20195).
                 synchronous_pipeline_compilation: true,

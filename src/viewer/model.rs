@@ -4,14 +4,27 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use bevy::gltf::{Gltf, GltfAssetLabel, GltfMeshName};
+use bevy::gltf::{Gltf, GltfAssetLabel, GltfMeshName, GltfPlugin};
+use bevy::mesh::MeshVertexAttribute;
 use bevy::prelude::*;
+use bevy::render::render_resource::VertexFormat;
 use bevy::world_serialization::{WorldAsset, WorldAssetRoot, WorldInstanceReady};
 
 use crate::anatomy::{Layer, Structure};
 
 /// Name of the rig root node (no mesh).
 pub const RIG_ROOT_NODE: &str = "pelvis";
+
+/// The skin's body-region label per vertex (glTF `_REGION`, the index into
+/// [`crate::anatomy::SkinRegion::all`]); heat maps read it from the mesh.
+pub const ATTRIBUTE_SKIN_REGION: MeshVertexAttribute =
+    MeshVertexAttribute::new("SkinRegion", 0x6869_7062_6163_6b01, VertexFormat::Float32);
+
+/// The glTF loader, taught the model's custom `_REGION` attribute. The gltf crate hands
+/// Bevy the name without its leading underscore, so that is the key that matches.
+pub fn gltf_plugin() -> GltfPlugin {
+    GltfPlugin::default().add_custom_vertex_attribute("REGION", ATTRIBUTE_SKIN_REGION)
+}
 
 /// A model that cannot be shown; every variant names the file.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
