@@ -69,7 +69,7 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
         StructureKind::GluteusMedius => {
             let ht = |u: f32, t: f32| {
                 let edge = 0.4 + 0.6 * (1.0 - u * u).max(0.0).sqrt();
-                (fusiform(t, 0.004, 0.019, 0.45) * edge).max(0.0025)
+                (fusiform(t, 0.004, 0.016, 0.45) * edge).max(0.0025)
             };
             // The OpenSim lines start mid-wing; the muscle's fan reaches up to the crest
             // between the gluteal lines, so each line is extended to just under the crest.
@@ -97,7 +97,7 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
         StructureKind::GluteusMinimus => {
             let ht = |u: f32, t: f32| {
                 let edge = 0.4 + 0.6 * (1.0 - u * u).max(0.0).sqrt();
-                (fusiform(t, 0.003, 0.016, 0.5) * edge).max(0.002)
+                (fusiform(t, 0.003, 0.019, 0.5) * edge).max(0.002)
             };
             sweep(&SweepSpec {
                 guides: vec![path("glmin1")?, path("glmin2")?, path("glmin3")?],
@@ -108,7 +108,7 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
             })
         }
         StructureKind::Piriformis => {
-            let ht = |_u: f32, t: f32| fusiform(t, 0.002, 0.0043, 0.8);
+            let ht = |_u: f32, t: f32| fusiform(t, 0.002, 0.0047, 0.8);
             sweep(&SweepSpec {
                 guides: vec![path("piri")?],
                 spread: (0.007, 0.001),
@@ -118,7 +118,7 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
             })
         }
         StructureKind::PsoasMajor => {
-            let ht = |_u: f32, t: f32| fusiform(t.powf(0.75), 0.004, 0.017, 0.6);
+            let ht = |_u: f32, t: f32| fusiform(t.powf(0.75), 0.004, 0.0185, 0.6);
             sweep(&SweepSpec {
                 guides: vec![path("psoas")?],
                 spread: (0.0, 0.0),
