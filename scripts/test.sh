@@ -11,7 +11,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hipback-target}"
 export WGPU_BACKEND="${WGPU_BACKEND:-vulkan}"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 
-packages=(mesa-vulkan-drivers libvulkan1 xvfb xauth libxkbcommon-x11-0 nodejs npm)
+packages=(mesa-vulkan-drivers libvulkan1 vulkan-tools xvfb xauth libxkbcommon-x11-0 nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,0 +1,41 @@
+//! Times the model generator (target: ≤ 10 s on the project's 2-core machines).
+//! Run with `cargo bench --bench modelgen`; prints one line per run and the best and median.
+
+use std::path::Path;
+use std::time::Instant;
+
+use hipback::modelgen::{self, data::Anatomy};
+
+fn main() {
+    let runs: usize = std::env::var("HIPBACK_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let anatomy = match Anatomy::load(Path::new(Anatomy::DEFAULT_PATH)) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("modelgen bench: {e}");
+            std::process::exit(2);
+        }
+    };
+    let mut seconds = Vec::new();
+    for run in 1..=runs {
+        let started = Instant::now();
+        let bytes = match modelgen::generate_glb(&anatomy) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("modelgen bench: {e}");
+                std::process::exit(2);
+            }
+        };
+        let s = started.elapsed().as_secs_f64();
+        println!("run {run}: {s:.2} s, {} bytes", bytes.len());
+        seconds.push(s);
+    }
+    seconds.sort_by(f64::total_cmp);
+    println!(
+        "modelgen: best {:.2} s, median {:.2} s over {runs} runs (target ≤ 10 s)",
+        seconds[0],
+        seconds[seconds.len() / 2]
+    );
+}
