@@ -254,13 +254,6 @@ impl Anatomy {
             .cloned()
             .ok_or_else(|| self.missing(format!("nerve branch {branch} ({side:?})")))
     }
-
-    /// Every landmark with its side, for tests and reports.
-    pub fn landmarks(&self) -> impl Iterator<Item = (&str, DataSide, Vec3)> {
-        self.landmarks
-            .iter()
-            .map(|((n, s), p)| (n.as_str(), *s, *p))
-    }
 }
 
 /// Mirror between the subject's sides (glTF X).

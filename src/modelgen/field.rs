@@ -55,16 +55,6 @@ pub enum Primitive {
 }
 
 impl Primitive {
-    /// Capsule with a constant radius.
-    pub fn tube(a: Vec3, b: Vec3, radius_m: f32) -> Self {
-        Primitive::Capsule {
-            a,
-            b,
-            radius_a_m: radius_m,
-            radius_b_m: radius_m,
-        }
-    }
-
     /// Signed distance at `p` (exact for spheres, a close bound for the others).
     pub fn distance_m(&self, p: Vec3) -> f32 {
         match *self {
