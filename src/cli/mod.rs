@@ -201,6 +201,9 @@ fn exit_code(exit: AppExit) -> ExitCode {
 
 fn run_window(args: &WindowArgs) -> Result<ExitCode, String> {
     let options = prepare(&args.model, args.view, LayerSettings::default())?;
+    if let Some(problem) = display_problem(std::env::var_os("DISPLAY").as_deref()) {
+        return Err(problem);
+    }
     let smoke = match (args.smoke_test_frames, &args.smoke_screenshot) {
         (Some(frames), Some(screenshot)) => Some(SmokeTest {
             frames,
@@ -248,6 +251,19 @@ fn run_validate(args: &ModelArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The window needs an X11 display (the build has no native Wayland; XWayland works).
+/// Without one winit would panic, so say so in one line first.
+pub fn display_problem(display: Option<&std::ffi::OsStr>) -> Option<String> {
+    match display {
+        Some(d) if !d.is_empty() => None,
+        _ => Some(
+            "no display: DISPLAY is not set; the window needs X11 or XWayland \
+             (run `xvfb-run -a hipback`, or `hipback screenshot --out FILE.png` without a window)"
+                .to_owned(),
+        ),
+    }
+}
+
 /// Bevy panics when no GPU adapter is found; turn that into the one-line error and exit 2.
 fn install_gpu_panic_hook() {
     let default_hook = std::panic::take_hook();
@@ -273,6 +289,14 @@ fn install_gpu_panic_hook() {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn a_missing_display_is_one_clear_line() {
+        let problem = display_problem(None).unwrap_or_default();
+        assert!(problem.contains("DISPLAY") && !problem.contains('\n'));
+        assert!(display_problem(Some(std::ffi::OsStr::new(""))).is_some());
+        assert!(display_problem(Some(std::ffi::OsStr::new(":99"))).is_none());
+    }
 
     #[test]
     fn cli_is_well_formed() {
