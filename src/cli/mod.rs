@@ -251,7 +251,7 @@ fn run_validate(args: &ModelArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The window needs an X11 display (the build has no native Wayland; XWayland works).
+/// The window needs an X11 display (the build has no native Wayland; `XWayland` works).
 /// Without one winit would panic, so say so in one line first.
 pub fn display_problem(display: Option<&std::ffi::OsStr>) -> Option<String> {
     match display {
