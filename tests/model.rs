@@ -22,6 +22,7 @@ struct MeshData {
     weights: Vec<[f32; 4]>,
     joints: Vec<[u16; 4]>,
     regions: Vec<f32>,
+    colors: Vec<[f32; 4]>,
     skinned: bool,
 }
 
@@ -103,6 +104,10 @@ fn load(path: &Path) -> Model {
             .read_joints(0)
             .map(|j| j.into_u16().collect())
             .unwrap_or_default();
+        let colors = reader
+            .read_colors(0)
+            .map(|c| c.into_rgba_f32().collect())
+            .unwrap_or_default();
         let regions = prim
             .attributes()
             .find(|(s, _)| *s == gltf::Semantic::Extras("REGION".into()))
@@ -121,6 +126,7 @@ fn load(path: &Path) -> Model {
                 weights,
                 joints,
                 regions,
+                colors,
                 skinned,
             },
         );
@@ -240,6 +246,23 @@ fn morph_targets_and_skinning_are_present_and_sound() {
     };
     assert!(weight_of(path[0].position_m, pelvis) > 0.9);
     assert!(weight_of(path[path.len() - 1].position_m, femur_r) > 0.9);
+}
+
+#[test]
+fn muscles_carry_fibre_bands_and_nothing_else_is_tinted() {
+    for s in Structure::all() {
+        let d = mesh(s);
+        if s.layer() == Layer::Muscles {
+            assert_eq!(d.colors.len(), d.mesh.positions.len(), "{s}");
+            let shades: Vec<f32> = d.colors.iter().map(|c| c[0]).collect();
+            let lo = shades.iter().copied().fold(1.0, f32::min);
+            let hi = shades.iter().copied().fold(0.0, f32::max);
+            assert!(hi - lo > 0.15, "{s}: no visible bands ({lo}..{hi})");
+            assert!(lo >= 0.65, "{s}: bands too dark ({lo})");
+        } else {
+            assert!(d.colors.is_empty(), "{s} has vertex colours");
+        }
+    }
 }
 
 #[test]

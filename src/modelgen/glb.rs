@@ -202,6 +202,20 @@ fn mesh_primitive(
         attributes.insert(Valid(json::mesh::Semantic::Joints(0)), ja);
         attributes.insert(Valid(json::mesh::Semantic::Weights(0)), wa);
     }
+    if let Some(colors) = &s.colors {
+        let bytes: Vec<u8> = colors.iter().flatten().copied().collect();
+        let ca = bin.accessor(
+            root,
+            &bytes,
+            colors.len(),
+            json::accessor::ComponentType::U8,
+            json::accessor::Type::Vec4,
+            true,
+            None,
+            Some(json::buffer::Target::ArrayBuffer),
+        );
+        attributes.insert(Valid(json::mesh::Semantic::Colors(0)), ca);
+    }
     if let Some(regions) = &s.regions {
         let bytes: Vec<u8> = regions
             .iter()

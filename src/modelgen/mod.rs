@@ -89,6 +89,8 @@ pub struct GeneratedStructure {
     pub weights: Option<Vec<([u8; 4], [u8; 4])>>,
     /// Per-vertex skin region index (the skin only).
     pub regions: Option<Vec<u16>>,
+    /// Per-vertex colour (RGBA, multiplies the material): fibre striping on muscles.
+    pub colors: Option<Vec<[u8; 4]>>,
 }
 
 /// The whole model.
@@ -230,6 +232,13 @@ fn soft_structure(
         .iter()
         .map(|n| quantize_weights(&n.weights))
         .collect();
+    let colors = (s.kind.layer() == crate::anatomy::Layer::Muscles).then(|| {
+        mesh.positions
+            .iter()
+            .zip(&nearest)
+            .map(|(p, n)| fibre_shade(*p, n))
+            .collect()
+    });
     let normals = mesh.normals();
     (
         grid,
@@ -240,9 +249,22 @@ fn soft_structure(
             morph: Some((morph_name.to_string(), deltas)),
             weights: Some(weights),
             regions: None,
+            colors,
             mesh,
         },
     )
+}
+
+/// Fibre striping for muscles: light and dark bands that run along the fibres (the
+/// sweep's path direction), across the width of sheets and around tubes, so the fibre
+/// direction reads at a glance as in an anatomy atlas.
+fn fibre_shade(p: Vec3, s: &SweepSample) -> [u8; 4] {
+    let off = p - s.centre;
+    let around = off.dot(s.thick_dir).atan2(off.dot(s.width_dir)) / std::f32::consts::TAU;
+    let phase = s.u * 5.0 + around * 5.0;
+    let band = 0.5 + 0.5 * (std::f32::consts::TAU * phase).sin();
+    let shade = (255.0 * (1.0 - 0.3 * band * band)).round() as u8;
+    [shade, shade, shade, 255]
 }
 
 /// The "tense" morph: belly thicker (+36 %, piriformis syndrome on ultrasound), narrower
@@ -290,6 +312,7 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
                 morph: None,
                 weights: None,
                 regions: None,
+                colors: None,
                 mesh,
             }
         })
@@ -444,6 +467,7 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
         morph: None,
         weights: Some(skin_weights),
         regions: Some(regions),
+        colors: None,
         mesh: skin_mesh,
     };
 
