@@ -82,6 +82,27 @@ fn plate(
     out
 }
 
+/// Chaikin corner cutting, `rounds` times; the end points stay where they are.
+fn chaikin(points: &[Vec3], rounds: usize) -> Vec<Vec3> {
+    let mut pts = points.to_vec();
+    for _ in 0..rounds {
+        if pts.len() < 3 {
+            break;
+        }
+        let mut next = vec![pts[0]];
+        for w in pts.windows(2) {
+            next.push(w[0].lerp(w[1], 0.25));
+            next.push(w[0].lerp(w[1], 0.75));
+        }
+        next.push(pts[pts.len() - 1]);
+        // Drop the cut points next to the fixed ends: they would double back.
+        next.remove(1);
+        next.remove(next.len() - 2);
+        pts = next;
+    }
+    pts
+}
+
 fn chain(points: &[Vec3], radii_m: &[f32]) -> Vec<Primitive> {
     points
         .windows(2)
@@ -229,14 +250,19 @@ pub fn hip_bone(a: &Anatomy, side: Side) -> Result<Vec<Part>, DataError> {
     // Wing: the crest down to the body of the ilium. Crest points are on the bone's edge,
     // so each is moved into the wing (perpendicular to the crest, towards the body) by the
     // crest radius: the rim then passes through the landmarks.
-    let crest_dense = resample_between(&crest, 60, 0.0, 0.0);
+    // Corner-cut both edges so the wing between them is a smooth curved sheet, not facets
+    // meeting at creases.
+    let crest_dense = resample_between(&chaikin(&crest, 1), 60, 0.0, 0.0);
     let bottom = resample_between(
-        &[
-            aiis - ANTERIOR * 0.005,
-            supra_acetabular,
-            notch + UP * 0.004,
-            piis,
-        ],
+        &chaikin(
+            &[
+                aiis - ANTERIOR * 0.005,
+                supra_acetabular,
+                notch + UP * 0.004,
+                piis,
+            ],
+            3,
+        ),
         60,
         0.0,
         0.0,
@@ -267,7 +293,7 @@ pub fn hip_bone(a: &Anatomy, side: Side) -> Result<Vec<Part>, DataError> {
         base.max(crest_r * crest + 0.003 * tuber * crest)
     };
     let bulge = move |u: f32, v: f32| {
-        lat * (0.007 * (std::f32::consts::PI * u).sin() * (std::f32::consts::PI * v).sin())
+        lat * (0.010 * (std::f32::consts::PI * u).sin() * (std::f32::consts::PI * v).sin())
     };
     let wing = plate(&top, &bottom, 0.0012, &wing_ht, &bulge);
 
