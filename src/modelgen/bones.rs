@@ -600,12 +600,14 @@ pub fn vertebra(a: &Anatomy, level: &str) -> Result<Vec<Part>, DataError> {
             radius_a_m: 0.0048,
             radius_b_m: 0.0045,
         });
-        arch.push(Primitive::Capsule {
-            a: ped_b,
-            b: lamina_mid,
-            radius_a_m: 0.0045,
-            radius_b_m: 0.0045,
-        });
+        // Lamina: a plate from the pedicle back to the spinous process.
+        arch.extend(plate(
+            &[ped_b + axis * 0.006, lamina_mid + axis * 0.006],
+            &[ped_b - axis * 0.007, lamina_mid - axis * 0.010],
+            0.0015,
+            &|_, _| 0.0028,
+            &|_, _| Vec3::ZERO,
+        ));
         let tp_dir = (tp_tip - ped_b).normalize_or_zero();
         arch.push(Primitive::Capsule {
             a: ped_b,
@@ -629,18 +631,14 @@ pub fn vertebra(a: &Anatomy, level: &str) -> Result<Vec<Part>, DataError> {
     }
     let sp_dir = (sp_tip - lamina_mid).normalize_or_zero();
     let sp_end = sp_tip - sp_dir * 0.004;
-    arch.push(Primitive::Capsule {
-        a: lamina_mid,
-        b: sp_end,
-        radius_a_m: 0.005,
-        radius_b_m: 0.004,
-    });
-    arch.push(Primitive::Capsule {
-        a: lamina_mid - axis * 0.008,
-        b: sp_end - axis * 0.007,
-        radius_a_m: 0.004,
-        radius_b_m: 0.0035,
-    });
+    // Spinous process: a tall blade ending at the tip landmark.
+    arch.extend(plate(
+        &[lamina_mid + axis * 0.006, sp_end + axis * 0.006],
+        &[lamina_mid - axis * 0.010, sp_end - axis * 0.009],
+        0.0015,
+        &|u, _| 0.0032 - 0.0008 * u,
+        &|_, _| Vec3::ZERO,
+    ));
     Ok(vec![Part::union(body, 0.0), Part::union(arch, 0.004)])
 }
 
