@@ -289,6 +289,135 @@ fn chord_length_m(samples: &[SweepSample]) -> f32 {
     (mean(&|t| t > 0.98) - mean(&|t| t < 0.02)).length()
 }
 
+/// The `compressed` morph of a sciatic nerve: pressed away from the piriformis where it
+/// crosses under it, swollen just downstream (illustrative; no study measured it).
+struct Compression {
+    /// Where along the trunk (0…1) the nerve passes under the piriformis.
+    t_cross: f32,
+    trunk_length_m: f32,
+    /// From the crossing towards the piriformis.
+    press_dir: Vec3,
+}
+
+impl Compression {
+    fn delta(&self, p: Vec3, s: &SweepSample) -> Vec3 {
+        if s.u != 0.0 {
+            // Roots and terminal branches stay as they are.
+            return Vec3::ZERO;
+        }
+        let d = (s.t - self.t_cross) * self.trunk_length_m;
+        let off = p - s.centre;
+        let dir = (self.press_dir - s.tangent * self.press_dir.dot(s.tangent)).normalize_or_zero();
+        let radial = off - s.tangent * off.dot(s.tangent);
+        let mut delta = Vec3::ZERO;
+        if d.abs() < 0.014 {
+            let w = (std::f32::consts::PI * d / 0.028).cos().powi(2);
+            let toward = off.dot(dir);
+            delta -= dir * (toward.max(0.0) * 0.6 + toward.min(0.0) * 0.15) * w;
+        }
+        if d > 0.012 && d < 0.052 {
+            let w = (std::f32::consts::PI * (d - 0.012) / 0.04).sin();
+            delta += radial * (0.35 * w);
+        }
+        delta
+    }
+}
+
+/// A sciatic nerve, kept clear of bone and of the piriformis, with its compression morph.
+fn nerve_structure(
+    a: &Anatomy,
+    side: Side,
+    bones: &BoneField<'_>,
+    muscles: &[(Grid, GeneratedStructure)],
+) -> Result<(Grid, GeneratedStructure), DataError> {
+    let samples = soft::nerve(a, side)?;
+    let crossing = soft::nerve_crossing(a, side)?;
+    let piriformis = muscles
+        .iter()
+        .find(|(_, m)| m.structure.kind == StructureKind::Piriformis && m.structure.side == side);
+    let mut grids = bones.grids.clone();
+    if let Some((g, _)) = piriformis {
+        grids.push(g);
+    }
+    let distance_to = |p: Vec3| (p - crossing).length();
+    let t_cross = samples
+        .iter()
+        .filter(|s| s.u == 0.0)
+        .min_by(|x, y| distance_to(x.centre).total_cmp(&distance_to(y.centre)))
+        .map_or(0.2, |s| s.t);
+    let press_dir = piriformis
+        .and_then(|(_, m)| {
+            m.mesh
+                .positions
+                .iter()
+                .min_by(|x, y| distance_to(**x).total_cmp(&distance_to(**y)))
+        })
+        .map_or(Vec3::Y, |p| (*p - crossing).normalize_or_zero());
+    let trunk_length_m = sweep::length_m(&soft::nerve_trunk_guide(a, side)?).max(1e-3);
+    let compression = Compression {
+        t_cross,
+        trunk_length_m,
+        press_dir,
+    };
+    let s = Structure {
+        kind: StructureKind::SciaticNerve,
+        side,
+    };
+    Ok(soft_structure(
+        s,
+        samples,
+        &BoneField { grids },
+        &|p, n| compression.delta(p, n),
+        "compressed",
+    ))
+}
+
+/// How far the skin's field is grown around the inner structures: the minimum soft-tissue
+/// layer plus 4 mm for what smoothing and simplification take off the skin.
+const SKIN_OVER_INNER_M: f32 = skin::MIN_SOFT_TISSUE_M + 0.004;
+
+/// The body surface around every inner structure (their fields grown by the soft-tissue
+/// layer), with regions and skin weights per vertex.
+fn skin_structure(a: &Anatomy, inner: &[&Grid]) -> Result<GeneratedStructure, DataError> {
+    let levels = skin::BodyLevels::new(a)?;
+    let mut skin_grid = rasterize(
+        &skin::body_parts(&levels),
+        resolution(StructureKind::Skin).0,
+    );
+    skin_grid.map(|p, v| {
+        let d = inner.iter().map(|g| g.sample(p)).fold(FAR_M, f32::min);
+        if d >= FAR_M {
+            v
+        } else {
+            smooth_min(v, d - SKIN_OVER_INNER_M, 0.035)
+        }
+    });
+    let skin_mesh = finish(&skin_grid, StructureKind::Skin);
+    let regions = skin_mesh
+        .positions
+        .iter()
+        .map(|p| skin::region_of(&levels, *p).index())
+        .collect();
+    let skin_weights = skin_mesh
+        .positions
+        .iter()
+        .map(|p| quantize_weights(&skin::skin_weights(&levels, *p)))
+        .collect();
+    Ok(GeneratedStructure {
+        structure: Structure {
+            kind: StructureKind::Skin,
+            side: Side::Midline,
+        },
+        normals: skin_mesh.normals(),
+        material: MaterialKind::Skin,
+        morph: None,
+        weights: Some(skin_weights),
+        regions: Some(regions),
+        colors: None,
+        mesh: skin_mesh,
+    })
+}
+
 /// Generates the model from the anatomy.
 pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
     let all = Structure::all();
@@ -349,127 +478,17 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
     // 3. Nerves, kept clear of bone and of the piriformis above them.
     let nerves: Vec<(Grid, GeneratedStructure)> = [Side::Left, Side::Right]
         .par_iter()
-        .map(|side| {
-            let samples = soft::nerve(a, *side)?;
-            let crossing = soft::nerve_crossing(a, *side)?;
-            let piri = muscles
-                .iter()
-                .find(|(_, m)| {
-                    m.structure.kind == StructureKind::Piriformis && m.structure.side == *side
-                })
-                .map(|(g, m)| (g, m.mesh.positions.clone()));
-            let mut grids = field.grids.clone();
-            if let Some((g, _)) = &piri {
-                grids.push(g);
-            }
-            let obstacles = BoneField { grids };
-            // Compression: pressed away from the piriformis near the crossing, swollen
-            // just downstream (illustrative; no study measured it).
-            let trunk: Vec<&SweepSample> = samples.iter().filter(|s| s.u == 0.0).collect();
-            let trunk_len = a
-                .nerve_branch("sciatic_trunk", *side)?
-                .windows(2)
-                .map(|w| (w[1].position_m - w[0].position_m).length())
-                .sum::<f32>()
-                .max(1e-3);
-            let t_cross = trunk
-                .iter()
-                .min_by(|x, y| {
-                    (x.centre - crossing)
-                        .length()
-                        .total_cmp(&(y.centre - crossing).length())
-                })
-                .map_or(0.2, |s| s.t);
-            let press_dir = piri
-                .as_ref()
-                .and_then(|(_, pts)| {
-                    pts.iter()
-                        .min_by(|x, y| {
-                            (**x - crossing)
-                                .length()
-                                .total_cmp(&(**y - crossing).length())
-                        })
-                        .map(|p| (*p - crossing).normalize_or_zero())
-                })
-                .unwrap_or(Vec3::Y);
-            let compressed = move |p: Vec3, s: &SweepSample| {
-                if s.u != 0.0 {
-                    return Vec3::ZERO;
-                }
-                let d = (s.t - t_cross) * trunk_len;
-                let off = p - s.centre;
-                let dir = (press_dir - s.tangent * press_dir.dot(s.tangent)).normalize_or_zero();
-                let radial = off - s.tangent * off.dot(s.tangent);
-                let mut delta = Vec3::ZERO;
-                if d.abs() < 0.014 {
-                    let w = (std::f32::consts::PI * d / 0.028).cos().powi(2);
-                    let toward = off.dot(dir);
-                    delta -= dir * (toward.max(0.0) * 0.6 + toward.min(0.0) * 0.15) * w;
-                }
-                if d > 0.012 && d < 0.052 {
-                    let w = (std::f32::consts::PI * (d - 0.012) / 0.04).sin();
-                    delta += radial * (0.35 * w);
-                }
-                delta
-            };
-            let s = Structure {
-                kind: StructureKind::SciaticNerve,
-                side: *side,
-            };
-            Ok(soft_structure(
-                s,
-                samples,
-                &obstacles,
-                &compressed,
-                "compressed",
-            ))
-        })
+        .map(|side| nerve_structure(a, *side, &field, &muscles))
         .collect::<Result<_, DataError>>()?;
 
     // 4. Skin around everything.
-    let levels = skin::BodyLevels::new(a)?;
-    let mut skin_grid = rasterize(
-        &skin::body_parts(&levels),
-        resolution(StructureKind::Skin).0,
-    );
     let inner: Vec<&Grid> = bone_grids
         .iter()
         .map(|(_, g)| g)
         .chain(muscles.iter().map(|(g, _)| g))
         .chain(nerves.iter().map(|(g, _)| g))
         .collect();
-    skin_grid.map(|p, v| {
-        let d = inner.iter().map(|g| g.sample(p)).fold(FAR_M, f32::min);
-        if d >= FAR_M {
-            v
-        } else {
-            smooth_min(v, d - skin::MIN_SOFT_TISSUE_M - 0.004, 0.035)
-        }
-    });
-    let skin_mesh = finish(&skin_grid, StructureKind::Skin);
-    let regions = skin_mesh
-        .positions
-        .iter()
-        .map(|p| skin::region_of(&levels, *p).index())
-        .collect();
-    let skin_weights = skin_mesh
-        .positions
-        .iter()
-        .map(|p| quantize_weights(&skin::skin_weights(&levels, *p)))
-        .collect();
-    let skin_structure = GeneratedStructure {
-        structure: Structure {
-            kind: StructureKind::Skin,
-            side: Side::Midline,
-        },
-        normals: skin_mesh.normals(),
-        material: MaterialKind::Skin,
-        morph: None,
-        weights: Some(skin_weights),
-        regions: Some(regions),
-        colors: None,
-        mesh: skin_mesh,
-    };
+    let skin_structure = skin_structure(a, &inner)?;
 
     let mut by_structure: Vec<GeneratedStructure> = bone_meshes
         .into_iter()

@@ -171,6 +171,12 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
     Ok(samples)
 }
 
+/// The sciatic trunk's guide polyline (plexus to bifurcation).
+pub fn nerve_trunk_guide(a: &Anatomy, side: Side) -> Result<Vec<GuidePoint>, DataError> {
+    let l4l5 = a.landmark("disc_L4L5_centre", Side::Midline)?.y;
+    Ok(guide(&a.nerve_branch("sciatic_trunk", side)?, side, l4l5))
+}
+
 /// Where along the nerve trunk it passes under the piriformis (the infrapiriform exit).
 pub fn nerve_crossing(a: &Anatomy, side: Side) -> Result<Vec3, DataError> {
     let trunk = a.nerve_branch("sciatic_trunk", side)?;
@@ -222,7 +228,7 @@ pub fn nerve(a: &Anatomy, side: Side) -> Result<Vec<SweepSample>, DataError> {
     // (shared/anatomy README §6; dimensions.md §3).
     let ht = |_u: f32, t: f32| 0.0025 + 0.0011 * t;
     let mut trunk = sweep(&SweepSpec {
-        guides: vec![branch("sciatic_trunk")?],
+        guides: vec![nerve_trunk_guide(a, side)?],
         spread: (0.0045, 0.0),
         half_thickness_m: &ht,
         width_hint: lat,
