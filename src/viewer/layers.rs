@@ -57,7 +57,7 @@ impl Default for LayerSettings {
         // The skin starts as a faint outline of the body so the anatomy inside reads.
         layers[layer_index(Layer::Skin)] = LayerSetting {
             visible: true,
-            opacity_0_to_1: 0.12,
+            opacity_0_to_1: 0.2,
             xray: false,
         };
         Self {

@@ -71,9 +71,11 @@ pub fn styled_material(structure: Structure, look: Appearance) -> StandardMateri
     let translucent = opacity < 0.999;
     // Only the thin joint patch is drawn from both sides; closed surfaces cull their back
     // faces, which also keeps translucent layers free of sorting bands.
-    let two_sided = matches!(structure.layer(), Layer::Joints | Layer::Skin);
-    // The skin is a flat, unlit ghost of the body outline: context, not detail.
-    let unlit = structure.layer() == Layer::Skin;
+    let two_sided = structure.layer() == Layer::Joints;
+    // The skin is lit like everything else, so the faint layer still shows the body's
+    // form (buttocks, flanks, thighs); its back faces are culled, so from inside the body
+    // it disappears instead of veiling the view.
+    let unlit = false;
     StandardMaterial {
         base_color: Color::Srgba(colour.with_alpha(opacity)),
         perceptual_roughness: roughness(structure.layer()),
