@@ -80,20 +80,15 @@ impl BodyLevels {
 /// Body primitives (without the inner structures).
 pub fn body_parts(levels: &BodyLevels) -> Vec<Part> {
     let mut trunk = Vec::new();
-    // Trunk: elliptic slices from the lower ribs to the pelvis (waist ≈ 887 mm).
-    for (y, half_w, half_d, z) in [
-        (TRUNK_TOP_Y_M, 0.140, 0.105, -0.045),
-        (0.16, 0.150, 0.110, -0.040),
-        (0.06, 0.158, 0.113, -0.045),
-        (-0.02, 0.163, 0.110, -0.060),
-    ] {
-        trunk.push(Primitive::Cylinder {
-            centre: Vec3::new(0.0, y, z),
-            axes: Mat3::IDENTITY,
-            radii_m: Vec3::new(half_w, 0.06, half_d),
-            rounding_m: 0.02,
-        });
-    }
+    // Trunk: one elliptic column from the pelvis to the lower ribs (waist ≈ 887 mm round),
+    // rounded at the top; one piece, so it has no rings.
+    let bottom_y = -0.03;
+    trunk.push(Primitive::Cylinder {
+        centre: Vec3::new(0.0, 0.5 * (TRUNK_TOP_Y_M + bottom_y), -0.047),
+        axes: Mat3::IDENTITY,
+        radii_m: Vec3::new(0.156, 0.5 * (TRUNK_TOP_Y_M - bottom_y), 0.112),
+        rounding_m: 0.035,
+    });
     // Buttocks (hip circumference ≈ 977 mm, buttock depth ≈ 233 mm).
     let mut hips = Vec::new();
     for sign in [1.0f32, -1.0] {
