@@ -656,8 +656,17 @@ pub fn femur(a: &Anatomy, side: Side) -> Result<Vec<Part>, DataError> {
     let lowest = l("femoral_condyles_lowest")?;
     let med_epi = l("medial_epicondyle")?;
     let lat_epi = l("lateral_epicondyle")?;
-    let axes = femur_axes(a, side)?;
-    let (neck_base, below_lt, top) = (axes.neck_base, axes.below_lt, axes.top);
+    // The proximal shaft curves back from the mid-thigh to sit under the trochanters (the
+    // femur bows forward), so its axis is placed from the trochanter landmarks rather than
+    // extrapolated from the thigh.
+    let below_lt = Vec3::new(
+        gt_lat.x - lat.x * 0.027,
+        lt.y,
+        0.5 * (gt_lat.z + lt.z) + 0.004,
+    );
+    let proximal_up = (below_lt - mid).normalize_or_zero();
+    let top = below_lt + proximal_up * ((gt_tip.y - 0.018 - below_lt.y) / proximal_up.y.max(1e-3));
+    let neck_base = neck_base(head, below_lt, proximal_up);
     let shaft_up = (mid - cond).normalize_or_zero();
     let head_r = femoral_head_radius_m(side);
     let head_part = vec![Primitive::Sphere {
@@ -721,44 +730,6 @@ pub fn femur(a: &Anatomy, side: Side) -> Result<Vec<Part>, DataError> {
         Part::union(lt_part, 0.008),
         Part::union(condyles, 0.012),
     ])
-}
-
-/// Where the proximal femur's axes lie.
-pub struct FemurAxes {
-    /// Shaft centre at the lesser trochanter's height.
-    pub below_lt: Vec3,
-    /// Top of the shaft under the greater trochanter.
-    pub top: Vec3,
-    /// Proximal shaft direction (upwards).
-    pub shaft_up: Vec3,
-    /// Where the neck axis meets the shaft axis.
-    pub neck_base: Vec3,
-}
-
-/// The proximal femur: the shaft curves back from the mid-thigh to sit under the
-/// trochanters (the femur bows forward), so its axis is placed from the trochanter
-/// landmarks rather than extrapolated from the thigh.
-pub fn femur_axes(a: &Anatomy, side: Side) -> Result<FemurAxes, DataError> {
-    let lat = lateral(side);
-    let l = |n: &str| a.landmark(n, side);
-    let head = l("femoral_head_centre")?;
-    let gt_tip = l("greater_trochanter_tip")?;
-    let gt_lat = l("greater_trochanter_lateral")?;
-    let lt = l("lesser_trochanter")?;
-    let mid = l("femoral_shaft_midthigh")?;
-    let below_lt = Vec3::new(
-        gt_lat.x - lat.x * 0.027,
-        lt.y,
-        0.5 * (gt_lat.z + lt.z) + 0.004,
-    );
-    let shaft_up = (below_lt - mid).normalize_or_zero();
-    let top = below_lt + shaft_up * ((gt_tip.y - 0.018 - below_lt.y) / shaft_up.y.max(1e-3));
-    Ok(FemurAxes {
-        below_lt,
-        top,
-        shaft_up,
-        neck_base: neck_base(head, below_lt, shaft_up),
-    })
 }
 
 /// The neck-shaft angle the femur is built with (Carmona et al., 3D CT: 124.7 ± 6.2°).

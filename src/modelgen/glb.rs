@@ -91,6 +91,28 @@ impl Bin {
         })
     }
 
+    /// A tightly packed per-vertex attribute.
+    fn vertex_attribute(
+        &mut self,
+        root: &mut json::Root,
+        bytes: &[u8],
+        count: usize,
+        component: json::accessor::ComponentType,
+        kind: json::accessor::Type,
+        normalized: bool,
+    ) -> json::Index<json::Accessor> {
+        self.accessor(
+            root,
+            bytes,
+            count,
+            component,
+            kind,
+            normalized,
+            None,
+            Some(json::buffer::Target::ArrayBuffer),
+        )
+    }
+
     fn vec3s(
         &mut self,
         root: &mut json::Root,
@@ -179,40 +201,34 @@ fn mesh_primitive(
     if let Some(weights) = &s.weights {
         let joints: Vec<u8> = weights.iter().flat_map(|(j, _)| *j).collect();
         let w: Vec<u8> = weights.iter().flat_map(|(_, w)| *w).collect();
-        let ja = bin.accessor(
+        let ja = bin.vertex_attribute(
             root,
             &joints,
             weights.len(),
             json::accessor::ComponentType::U8,
             json::accessor::Type::Vec4,
             false,
-            None,
-            Some(json::buffer::Target::ArrayBuffer),
         );
-        let wa = bin.accessor(
+        let wa = bin.vertex_attribute(
             root,
             &w,
             weights.len(),
             json::accessor::ComponentType::U8,
             json::accessor::Type::Vec4,
             true,
-            None,
-            Some(json::buffer::Target::ArrayBuffer),
         );
         attributes.insert(Valid(json::mesh::Semantic::Joints(0)), ja);
         attributes.insert(Valid(json::mesh::Semantic::Weights(0)), wa);
     }
     if let Some(colors) = &s.colors {
         let bytes: Vec<u8> = colors.iter().flatten().copied().collect();
-        let ca = bin.accessor(
+        let ca = bin.vertex_attribute(
             root,
             &bytes,
             colors.len(),
             json::accessor::ComponentType::U8,
             json::accessor::Type::Vec4,
             true,
-            None,
-            Some(json::buffer::Target::ArrayBuffer),
         );
         attributes.insert(Valid(json::mesh::Semantic::Colors(0)), ca);
     }
@@ -221,15 +237,13 @@ fn mesh_primitive(
             .iter()
             .flat_map(|r| f32::from(*r).to_le_bytes())
             .collect();
-        let ra = bin.accessor(
+        let ra = bin.vertex_attribute(
             root,
             &bytes,
             regions.len(),
             json::accessor::ComponentType::F32,
             json::accessor::Type::Scalar,
             false,
-            None,
-            Some(json::buffer::Target::ArrayBuffer),
         );
         attributes.insert(
             Valid(json::mesh::Semantic::Extras("REGION".to_string())),
