@@ -113,6 +113,24 @@ impl Bin {
         )
     }
 
+    /// Four bytes per vertex (joint indices, normalised weights or colours).
+    fn u8x4(
+        &mut self,
+        root: &mut json::Root,
+        values: &[[u8; 4]],
+        normalized: bool,
+    ) -> json::Index<json::Accessor> {
+        let bytes: Vec<u8> = values.iter().flatten().copied().collect();
+        self.vertex_attribute(
+            root,
+            &bytes,
+            values.len(),
+            json::accessor::ComponentType::U8,
+            json::accessor::Type::Vec4,
+            normalized,
+        )
+    }
+
     fn vec3s(
         &mut self,
         root: &mut json::Root,
@@ -199,37 +217,15 @@ fn mesh_primitive(
     attributes.insert(Valid(json::mesh::Semantic::Positions), pos);
     attributes.insert(Valid(json::mesh::Semantic::Normals), nor);
     if let Some(weights) = &s.weights {
-        let joints: Vec<u8> = weights.iter().flat_map(|(j, _)| *j).collect();
-        let w: Vec<u8> = weights.iter().flat_map(|(_, w)| *w).collect();
-        let ja = bin.vertex_attribute(
-            root,
-            &joints,
-            weights.len(),
-            json::accessor::ComponentType::U8,
-            json::accessor::Type::Vec4,
-            false,
-        );
-        let wa = bin.vertex_attribute(
-            root,
-            &w,
-            weights.len(),
-            json::accessor::ComponentType::U8,
-            json::accessor::Type::Vec4,
-            true,
-        );
+        let joints: Vec<[u8; 4]> = weights.iter().map(|(j, _)| *j).collect();
+        let w: Vec<[u8; 4]> = weights.iter().map(|(_, w)| *w).collect();
+        let ja = bin.u8x4(root, &joints, false);
+        let wa = bin.u8x4(root, &w, true);
         attributes.insert(Valid(json::mesh::Semantic::Joints(0)), ja);
         attributes.insert(Valid(json::mesh::Semantic::Weights(0)), wa);
     }
     if let Some(colors) = &s.colors {
-        let bytes: Vec<u8> = colors.iter().flatten().copied().collect();
-        let ca = bin.vertex_attribute(
-            root,
-            &bytes,
-            colors.len(),
-            json::accessor::ComponentType::U8,
-            json::accessor::Type::Vec4,
-            true,
-        );
+        let ca = bin.u8x4(root, colors, true);
         attributes.insert(Valid(json::mesh::Semantic::Colors(0)), ca);
     }
     if let Some(regions) = &s.regions {
