@@ -34,4 +34,6 @@ fi
 cargo fmt --all -- --check
 cargo clippy --release --locked --all-targets -- -D warnings
 node scripts/gltf-validate/validate.mjs assets/models/pelvis.glb
-cargo test --release --locked
+# No doctests in this crate: run the unit and integration tests only, so the last line
+# printed is a real test summary.
+cargo test --release --locked --lib --bins --tests
