@@ -76,6 +76,15 @@ pub struct StructureInfo {
     pub caveat: Option<Fact>,
 }
 
+impl StructureInfo {
+    /// Every fact of the entry: function, clinical point and the caveat if any.
+    pub fn facts(&self) -> impl Iterator<Item = &Fact> {
+        [&self.function, &self.clinical]
+            .into_iter()
+            .chain(self.caveat.as_ref())
+    }
+}
+
 #[derive(Deserialize)]
 struct ContentFile {
     structures: Vec<StructureInfo>,
@@ -205,10 +214,7 @@ mod tests {
         let table = ContentTable::from_ron_str(&bundled(), "structures.ron").unwrap();
         for kind in StructureKind::ALL {
             let info = table.info(kind).unwrap();
-            for fact in [&info.function, &info.clinical]
-                .into_iter()
-                .chain(info.caveat.as_ref())
-            {
+            for fact in info.facts() {
                 assert!(!fact.text.trim().is_empty(), "{kind:?}");
                 assert!(!fact.source.trim().is_empty(), "{kind:?}");
             }
@@ -220,10 +226,7 @@ mod tests {
         let table = ContentTable::from_ron_str(&bundled(), "structures.ron").unwrap();
         for kind in StructureKind::ALL {
             let info = table.info(kind).unwrap();
-            for fact in [&info.function, &info.clinical]
-                .into_iter()
-                .chain(info.caveat.as_ref())
-            {
+            for fact in info.facts() {
                 if fact.grade == EvidenceGrade::Debated {
                     let text = fact.text.to_lowercase();
                     assert!(

@@ -139,21 +139,11 @@ fn drive_offscreen_capture(
     }
     progress.requested = true;
     let out = shot.out.clone();
-    commands.spawn(Screenshot::image(target.0.clone())).observe(
-        move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| match save_png(
-            &captured.image,
-            &out,
-        ) {
-            Ok(()) => {
-                info!("screenshot saved to {}", out.display());
-                exit.write(AppExit::Success);
-            }
-            Err(err) => {
-                eprintln!("hipback: {}: {err}", out.display());
-                exit.write(failure_exit());
-            }
-        },
-    );
+    commands
+        .spawn(Screenshot::image(target.0.clone()))
+        .observe(save_then_exit(out, |path| {
+            info!("screenshot saved to {}", path.display());
+        }));
 }
 
 fn drive_smoke_test(
@@ -195,21 +185,29 @@ fn drive_smoke_test(
         );
     }
     let out = smoke.screenshot.clone();
-    commands.spawn(Screenshot::primary_window()).observe(
-        move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| match save_png(
-            &captured.image,
-            &out,
-        ) {
-            Ok(()) => {
-                println!("smoke: window screenshot saved to {}", out.display());
-                exit.write(AppExit::Success);
-            }
-            Err(err) => {
-                eprintln!("hipback: {}: {err}", out.display());
-                exit.write(failure_exit());
-            }
-        },
-    );
+    commands
+        .spawn(Screenshot::primary_window())
+        .observe(save_then_exit(out, |path| {
+            println!("smoke: window screenshot saved to {}", path.display());
+        }));
+}
+
+/// An observer that saves the captured frame to `out`, reports it with `saved`, and exits
+/// (with the failure code and one line on stderr if the file cannot be written).
+fn save_then_exit(
+    out: PathBuf,
+    saved: fn(&Path),
+) -> impl FnMut(On<ScreenshotCaptured>, MessageWriter<AppExit>) {
+    move |captured, mut exit| match save_png(&captured.image, &out) {
+        Ok(()) => {
+            saved(&out);
+            exit.write(AppExit::Success);
+        }
+        Err(err) => {
+            eprintln!("hipback: {}: {err}", out.display());
+            exit.write(failure_exit());
+        }
+    }
 }
 
 /// Writes a captured frame as an RGB PNG.
