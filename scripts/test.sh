@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's whole test suite: installs what it needs (Debian/Ubuntu packages for the
 # lavapipe renderer and Xvfb, the Khronos glTF validator from npm), then runs formatting,
-# clippy, the glTF validator on the bundled model and `cargo test`.
+# clippy, the API docs, the glTF validator on the bundled model and `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +33,8 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --release --locked --all-targets -- -D warnings
+# The API docs build without warnings (broken intra-doc links fail here).
+RUSTDOCFLAGS="-D warnings" cargo doc --release --locked --no-deps
 node scripts/gltf-validate/validate.mjs assets/models/pelvis.glb
 # No doctests in this crate: run the unit and integration tests only, so the last line
 # printed is a real test summary.

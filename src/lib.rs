@@ -1,12 +1,17 @@
 //! hipback: a 3D visualizer for low-back pain that comes from the hip.
 //!
 //! `anatomy` is the shared vocabulary, `modelgen` builds the pelvis model (pure geometry,
-//! no ECS), `content` holds the side-panel facts, `viewer` is the Bevy app (one plugin per
-//! capability) and `cli` the command line that starts it.
+//! no ECS), `content` holds the side-panel facts, `viewer` is the Bevy app's shell (model,
+//! camera, picking, layers, panel), `scenario` the tension scenarios on top of it, and `cli`
+//! the command line that starts it all.
 
 pub mod anatomy;
 pub mod modelgen;
 
+pub mod app;
 pub mod cli;
 pub mod content;
+pub mod files;
+pub mod record;
+pub mod scenario;
 pub mod viewer;

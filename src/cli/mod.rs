@@ -1,16 +1,22 @@
-//! Command line: `hipback` (window), `hipback screenshot`, `hipback validate`. Every failure a
-//! user can cause (bad argument, unreadable or incomplete model, no GPU) ends with one line on
-//! stderr naming the file or argument, and exit code 2. New subcommands (scenarios, heat maps,
-//! posture) add a [`Command`] variant and a `run_*` function.
+//! Command line: `hipback` (window), `hipback screenshot`, `hipback record`, `hipback report`,
+//! `hipback validate`. Every failure a user can cause (bad argument, unreadable or incomplete
+//! model, bad scenario, no GPU) ends with one line on stderr naming the file or argument, and
+//! exit code 2 (`validate --scenarios` lists every bad file, one line each). New subcommands
+//! add a [`Command`] variant and a `run_*` function.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use bevy::prelude::AppExit;
 use clap::{Args, Parser, Subcommand};
 
 use crate::anatomy::Layer;
+use crate::app::{self, AppOptions};
 use crate::content::ContentTable;
+use crate::record::{ClipOutput, Recording};
+use crate::scenario::data::{self, CompensationTable};
+use crate::scenario::library::{self, Library};
+use crate::scenario::{self, HEALTHY, ScenarioOptions, report};
 use crate::viewer::camera::ViewPreset;
 use crate::viewer::layers::{LayerSettings, parse_layer};
 use crate::viewer::screenshot::{FAILURE_EXIT_CODE, OffscreenShot, SmokeTest};
@@ -33,7 +39,11 @@ pub struct Cli {
 pub enum Command {
     /// Render a view off-screen (no window) to a PNG and exit.
     Screenshot(ScreenshotArgs),
-    /// Check that a model has every structure the viewer needs.
+    /// Render a scenario's animation off-screen to an animated GIF (or PNG frames).
+    Record(RecordArgs),
+    /// Print a scenario's settled state (or a relief timeline at a moment); no GPU needed.
+    Report(ReportArgs),
+    /// Check a model, or a folder of scenario files.
     Validate(ValidateArgs),
 }
 
@@ -50,9 +60,15 @@ pub struct ModelArgs {
 pub struct WindowArgs {
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Start view.
-    #[arg(long, value_enum, default_value_t = ViewPreset::Posterior)]
-    pub view: ViewPreset,
+    /// Start view (default: the scenario's story view, else posterior).
+    #[arg(long, value_enum)]
+    pub view: Option<ViewPreset>,
+    /// Start in this scenario (see `hipback report --list`).
+    #[arg(long, value_name = "ID")]
+    pub scenario: Option<String>,
+    /// Reload scenario files when they change on disk (checked once a second).
+    #[arg(long)]
+    pub watch: bool,
     /// Test harness: render this many frames, save the window, exit.
     #[arg(long, hide = true, value_name = "N", requires = "smoke_screenshot")]
     pub smoke_test_frames: Option<u32>,
@@ -67,24 +83,96 @@ pub struct ScreenshotArgs {
     /// Output PNG file.
     #[arg(long, value_name = "FILE.png")]
     pub out: PathBuf,
-    /// The view.
-    #[arg(long, value_enum, default_value_t = ViewPreset::Posterior)]
-    pub view: ViewPreset,
+    /// The view (default: the scenario's story view, else posterior).
+    #[arg(long, value_enum)]
+    pub view: Option<ViewPreset>,
     /// Image size in pixels, e.g. 1280x720.
     #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
     pub size: (u32, u32),
     /// Layers to show, comma-separated: bones,muscles,nerve,si,skin (default: all).
     #[arg(long, value_name = "LIST", value_parser = parse_layers)]
     pub layers: Option<LayerList>,
+    /// Show this scenario's state (default: healthy).
+    #[arg(long, value_name = "ID")]
+    pub scenario: Option<String>,
+    /// For a relief scenario: the moment on its timeline, seconds (default: its end).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub at: Option<f32>,
+}
+
+/// `record` options.
+#[derive(Debug, Clone, Args)]
+pub struct RecordArgs {
+    /// The scenario to record.
+    #[arg(long, value_name = "ID")]
+    pub scenario: String,
+    /// Output GIF file.
+    #[arg(long, value_name = "FILE.gif", required_unless_present = "frames")]
+    pub out: Option<PathBuf>,
+    /// Write numbered PNG frames into this folder instead of a GIF.
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
+    pub frames: Option<PathBuf>,
+    /// Clip length, seconds.
+    #[arg(long, value_name = "S", default_value = "6", value_parser = parse_clip_seconds)]
+    pub seconds: f32,
+    /// Frames per second.
+    #[arg(long, value_name = "N", default_value = "10", value_parser = clap::value_parser!(u32).range(1..=30))]
+    pub fps: u32,
+    /// Image size in pixels.
+    #[arg(long, value_name = "WxH", default_value = "480x360", value_parser = parse_size)]
+    pub size: (u32, u32),
+    /// The view (default: the scenario's story view, else posterior).
+    #[arg(long, value_enum)]
+    pub view: Option<ViewPreset>,
+}
+
+/// `report` options.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The scenario.
+    #[arg(long, value_name = "ID", required_unless_present = "list")]
+    pub scenario: Option<String>,
+    /// For a relief scenario: the moment on its timeline, seconds (default: settled, its end).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub at: Option<f32>,
+    /// Print JSON (the shape is documented in README).
+    #[arg(long)]
+    pub json: bool,
+    /// List the scenario ids instead.
+    #[arg(long)]
+    pub list: bool,
 }
 
 /// A comma-separated list of layers, as given on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayerList(pub Vec<Layer>);
 
-/// `validate` options (the model comes from the global `--model`).
+/// `validate` options: the model (global `--model`), or a folder of scenarios.
 #[derive(Debug, Clone, Args)]
-pub struct ValidateArgs {}
+pub struct ValidateArgs {
+    /// Check every `*.scenario.ron` file in this folder instead of the model.
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+}
+
+/// Parses a time in seconds (finite, ≥ 0).
+pub fn parse_seconds(text: &str) -> Result<f32, String> {
+    text.trim()
+        .parse::<f32>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .ok_or_else(|| format!("`{text}` is not a time in seconds (0 or more)"))
+}
+
+/// Parses a clip length (0.5–120 s).
+pub fn parse_clip_seconds(text: &str) -> Result<f32, String> {
+    parse_seconds(text)?;
+    text.trim()
+        .parse::<f32>()
+        .ok()
+        .filter(|v| (0.5..=120.0).contains(v))
+        .ok_or_else(|| format!("`{text}`: a clip lasts from 0.5 to 120 seconds"))
+}
 
 /// Parses `WxH` (each 16…8192 pixels).
 pub fn parse_size(text: &str) -> Result<(u32, u32), String> {
@@ -164,7 +252,12 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         None => run_window(&cli.window),
         Some(Command::Screenshot(args)) => run_screenshot(&cli.window.model, &args),
-        Some(Command::Validate(_)) => run_validate(&cli.window.model),
+        Some(Command::Record(args)) => run_record(&cli.window.model, &args),
+        Some(Command::Report(args)) => run_report(&args),
+        Some(Command::Validate(args)) => match &args.scenarios {
+            Some(dir) => run_validate_scenarios(dir),
+            None => run_validate(&cli.window.model),
+        },
     }
 }
 
@@ -192,6 +285,64 @@ fn prepare(
     })
 }
 
+/// Every scenario the app would load (built-in and the user's), read now.
+pub fn load_library() -> Library {
+    let mut library = Library::default();
+    let builtin = viewer::assets_dir().join(scenario::BUILTIN_FOLDER);
+    if let Err(e) = library::load_folder(&builtin, true, &mut library) {
+        library.fail(&e.file.clone(), e);
+    }
+    if let Err(e) = library::load_folder(&scenario::user_scenario_dir(), false, &mut library) {
+        library.fail(&e.file.clone(), e);
+    }
+    library
+}
+
+/// The scenario `id` exists and loads; otherwise one line saying which ids exist (or what is
+/// wrong with its file).
+fn check_scenario(library: &Library, id: &str) -> Result<(), String> {
+    if library.get(id).is_some() {
+        return Ok(());
+    }
+    if let Some(error) = library.errors().into_iter().find(|e| {
+        e.file
+            .contains(&format!("{id}{}", scenario::file::FILE_SUFFIX))
+    }) {
+        return Err(format!("scenario `{id}`: {error}"));
+    }
+    let known: Vec<&str> = library.sorted().iter().map(|s| s.id.0.as_str()).collect();
+    Err(format!(
+        "--scenario {id}: no such scenario (known: {})",
+        known.join(", ")
+    ))
+}
+
+/// The view to start with: the one asked for, else the scenario's story view, else posterior.
+fn start_view(asked: Option<ViewPreset>, library: &Library, id: &str) -> ViewPreset {
+    asked
+        .or_else(|| {
+            library
+                .get(id)
+                .and_then(|s| s.story.view)
+                .map(ViewPreset::from)
+        })
+        .unwrap_or(ViewPreset::Posterior)
+}
+
+/// An output file's folder must exist (checked before the GPU starts).
+fn check_out_folder(flag: &str, out: &Path) -> Result<(), String> {
+    if let Some(parent) = out.parent()
+        && !parent.as_os_str().is_empty()
+        && !parent.is_dir()
+    {
+        return Err(format!("{flag} {}: folder does not exist", out.display()));
+    }
+    if out.is_dir() {
+        return Err(format!("{flag} {}: is a folder, not a file", out.display()));
+    }
+    Ok(())
+}
+
 fn exit_code(exit: AppExit) -> ExitCode {
     match exit {
         AppExit::Success => ExitCode::SUCCESS,
@@ -200,7 +351,13 @@ fn exit_code(exit: AppExit) -> ExitCode {
 }
 
 fn run_window(args: &WindowArgs) -> Result<ExitCode, String> {
-    let options = prepare(&args.model, args.view, LayerSettings::default())?;
+    let library = load_library();
+    let id = args.scenario.clone().unwrap_or_else(|| HEALTHY.to_owned());
+    if args.scenario.is_some() {
+        check_scenario(&library, &id)?;
+    }
+    let view = start_view(args.view, &library, &id);
+    let viewer = prepare(&args.model, view, LayerSettings::default())?;
     if let Some(problem) = display_problem(std::env::var_os("DISPLAY").as_deref()) {
         return Err(problem);
     }
@@ -211,7 +368,11 @@ fn run_window(args: &WindowArgs) -> Result<ExitCode, String> {
         }),
         _ => None,
     };
-    Ok(exit_code(viewer::window_app(&options, smoke).run()))
+    let mut scenario = ScenarioOptions::window(&id, args.watch);
+    // The start view is already the story's (or the one asked for).
+    scenario.story_camera = true;
+    let options = AppOptions { viewer, scenario };
+    Ok(exit_code(app::window_app(&options, smoke).run()))
 }
 
 fn run_screenshot(model: &ModelArgs, args: &ScreenshotArgs) -> Result<ExitCode, String> {
@@ -219,23 +380,120 @@ fn run_screenshot(model: &ModelArgs, args: &ScreenshotArgs) -> Result<ExitCode, 
         .layers
         .as_ref()
         .map_or_else(LayerSettings::default, |list| LayerSettings::only(&list.0));
-    let options = prepare(model, args.view, layers)?;
-    if let Some(parent) = args.out.parent()
-        && !parent.as_os_str().is_empty()
-        && !parent.is_dir()
-    {
-        return Err(format!(
-            "--out {}: folder does not exist",
-            args.out.display()
-        ));
-    }
+    let library = load_library();
+    let id = args.scenario.clone().unwrap_or_else(|| HEALTHY.to_owned());
+    check_scenario(&library, &id)?;
+    let view = start_view(args.view, &library, &id);
+    let viewer = prepare(model, view, layers)?;
+    check_out_folder("--out", &args.out)?;
     let shot = OffscreenShot {
         out: args.out.clone(),
         width_px: args.size.0,
         height_px: args.size.1,
-        view: args.view,
+        view,
     };
-    Ok(exit_code(viewer::offscreen_app(&options, shot).run()))
+    let options = AppOptions {
+        viewer,
+        scenario: ScenarioOptions::still(&id, args.at),
+    };
+    Ok(exit_code(app::offscreen_app(&options, shot).run()))
+}
+
+fn run_record(model: &ModelArgs, args: &RecordArgs) -> Result<ExitCode, String> {
+    let library = load_library();
+    check_scenario(&library, &args.scenario)?;
+    let view = start_view(args.view, &library, &args.scenario);
+    let viewer = prepare(model, view, LayerSettings::default())?;
+    let output = match (&args.out, &args.frames) {
+        (_, Some(dir)) => {
+            if dir.exists() && !dir.is_dir() {
+                return Err(format!("--frames {}: not a folder", dir.display()));
+            }
+            ClipOutput::Frames(dir.clone())
+        }
+        (Some(out), None) => {
+            check_out_folder("--out", out)?;
+            ClipOutput::Gif(out.clone())
+        }
+        (None, None) => return Err("give --out FILE.gif or --frames DIR".to_owned()),
+    };
+    let recording = Recording {
+        output,
+        seconds: args.seconds,
+        fps: args.fps,
+        width_px: args.size.0,
+        height_px: args.size.1,
+        view,
+    };
+    let options = AppOptions {
+        viewer,
+        scenario: ScenarioOptions::still(&args.scenario, None),
+    };
+    Ok(exit_code(app::record_app(&options, recording).run()))
+}
+
+fn run_report(args: &ReportArgs) -> Result<ExitCode, String> {
+    let library = load_library();
+    if args.list {
+        for s in library.sorted() {
+            println!("{}\t{}", s.id, s.title);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let id = args.scenario.clone().unwrap_or_default();
+    check_scenario(&library, &id)?;
+    let compensation_file = viewer::assets_dir().join(data::COMPENSATION_FILE);
+    let compensation = data::load_ron::<CompensationTable>(&compensation_file)
+        .map_err(|e| e.to_string())?
+        .compensations();
+    let report = report::report(&library, &compensation, &id, args.at)?;
+    if args.json {
+        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        println!("{text}");
+    } else {
+        print!("{}", report::to_text(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Checks every scenario file of a folder: each bad one on its own line, exit 2 if any. The
+/// built-in scenarios are read first (unless that is the folder checked), so a relief may
+/// start from one of them and a duplicate of a built-in id is caught.
+fn run_validate_scenarios(dir: &Path) -> Result<ExitCode, String> {
+    if !dir.is_dir() {
+        return Err(format!("--scenarios {}: not a folder", dir.display()));
+    }
+    let files = scenario::file::scenario_files(dir)
+        .map_err(|e| format!("--scenarios {}: {e}", dir.display()))?;
+    let mut library = Library::default();
+    let builtin = viewer::assets_dir().join(scenario::BUILTIN_FOLDER);
+    let same = |a: &Path, b: &Path| std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok();
+    if !same(dir, &builtin) {
+        library::load_folder(&builtin, true, &mut library).map_err(|e| e.to_string())?;
+    }
+    library::load_folder(dir, false, &mut library).map_err(|e| e.to_string())?;
+    let checked: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let errors: Vec<_> = library
+        .errors()
+        .into_iter()
+        .filter(|e| checked.contains(&e.file))
+        .collect();
+    for error in &errors {
+        eprintln!("hipback: {error}");
+    }
+    let bad: std::collections::BTreeSet<&str> = errors.iter().map(|e| e.file.as_str()).collect();
+    if bad.is_empty() {
+        println!("{}: ok: {} scenario files", dir.display(), files.len());
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "hipback: {}: {} of {} scenario files have problems",
+            dir.display(),
+            bad.len(),
+            files.len()
+        );
+        Ok(ExitCode::from(FAILURE_EXIT_CODE))
+    }
 }
 
 fn run_validate(args: &ModelArgs) -> Result<ExitCode, String> {
@@ -335,7 +593,7 @@ mod tests {
         let Some(Command::Screenshot(args)) = cli.command else {
             panic!("expected screenshot");
         };
-        assert_eq!(args.view, ViewPreset::Left);
+        assert_eq!(args.view, Some(ViewPreset::Left));
         assert_eq!(args.size, (64, 32));
         assert_eq!(args.layers, Some(LayerList(vec![Layer::Bones])));
         assert_eq!(cli.window.model.model, Some(PathBuf::from("/m.glb")));

@@ -13,7 +13,7 @@ use crate::anatomy::StructureKind;
 pub const CONTENT_FILE: &str = "data/structures.ron";
 
 /// How strong the evidence behind a fact is (the labels of `referral_facts.md`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 pub enum EvidenceGrade {
     /// Well established: anatomy, meta-analyses, block-confirmed studies.
     #[serde(rename = "EST")]

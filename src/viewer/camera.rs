@@ -8,7 +8,8 @@ use bevy_panorbit_camera::{FocusBoundsShape, PanOrbitCamera, PanOrbitCameraSyste
 use super::model::StructureTag;
 use super::picking::Selection;
 
-/// A named view of the pelvis (the subject faces +Z, left is −X, up is +Y).
+/// A named view of the pelvis. Model frame: the subject faces +Z, the subject's left is +X
+/// ([`crate::anatomy::Side::gltf_x_sign`]), up is +Y.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum ViewPreset {
     /// From the front.
@@ -21,7 +22,7 @@ pub enum ViewPreset {
     Right,
     /// From above.
     Superior,
-    /// From behind and to the right, a little above: the hip-to-back view.
+    /// From behind and to the subject's right, a little above: the hip-to-back view.
     Oblique,
 }
 
@@ -48,29 +49,31 @@ impl ViewPreset {
         }
     }
 
-    /// The key that selects it.
-    pub fn key(self) -> KeyCode {
+    /// Where the camera stands, in words (tooltips).
+    pub fn description(self) -> &'static str {
         match self {
-            ViewPreset::Anterior => KeyCode::Digit1,
-            ViewPreset::Posterior => KeyCode::Digit2,
-            ViewPreset::Left => KeyCode::Digit3,
-            ViewPreset::Right => KeyCode::Digit4,
-            ViewPreset::Superior => KeyCode::Digit5,
-            ViewPreset::Oblique => KeyCode::Digit6,
+            ViewPreset::Anterior => "From the front",
+            ViewPreset::Posterior => "From behind",
+            ViewPreset::Left => "From the subject's left side",
+            ViewPreset::Right => "From the subject's right side",
+            ViewPreset::Superior => "From above",
+            ViewPreset::Oblique => "From behind, to the subject's right and a little above",
         }
     }
 
     /// Orbit angles (yaw about +Y, pitch above the horizon), radians, in the orbit camera's
-    /// convention: yaw 0, pitch 0 looks from +Z, i.e. at the subject's front.
+    /// convention: yaw 0, pitch 0 looks from +Z, i.e. at the subject's front, and a positive
+    /// yaw swings the camera toward +X, the subject's left.
     pub fn yaw_pitch_rad(self) -> (f32, f32) {
         use std::f32::consts::{FRAC_PI_2, PI};
         match self {
             ViewPreset::Anterior => (0.0, 0.0),
             ViewPreset::Posterior => (PI, 0.0),
-            ViewPreset::Left => (-FRAC_PI_2, 0.0),
-            ViewPreset::Right => (FRAC_PI_2, 0.0),
+            ViewPreset::Left => (FRAC_PI_2, 0.0),
+            ViewPreset::Right => (-FRAC_PI_2, 0.0),
             ViewPreset::Superior => (0.0, 1.5),
-            ViewPreset::Oblique => (0.75 * PI, 0.35),
+            // Behind (−Z) and to the subject's right (−X).
+            ViewPreset::Oblique => (-0.75 * PI, 0.35),
         }
     }
 }
@@ -184,12 +187,14 @@ pub fn orbit_camera(preset: ViewPreset) -> PanOrbitCamera {
 
 /// Camera commands for any app (window or not); the orbit parts only act on orbit cameras.
 pub(super) fn plugin(app: &mut App) {
-    app.add_message::<CameraCommand>()
-        .add_systems(Update, apply_camera_commands);
+    app.add_message::<CameraCommand>().add_systems(
+        Update,
+        apply_camera_commands.after(super::ViewerSystems::Input),
+    );
 }
 
 /// Orbit controls and the egui guard (window app only).
-pub(super) fn orbit_plugin(app: &mut App) {
+pub fn orbit_plugin(app: &mut App) {
     app.add_plugins(bevy_panorbit_camera::PanOrbitCameraPlugin)
         .add_systems(
             PostUpdate,
@@ -315,14 +320,20 @@ mod tests {
             radius_m: 1.0,
         };
         let position = |p| preset_transform(p, framing).translation;
-        assert!(position(ViewPreset::Anterior).z > 0.99);
-        assert!(position(ViewPreset::Posterior).z < -0.99);
-        // Subject's left is −X.
-        assert!(position(ViewPreset::Left).x < -0.99);
-        assert!(position(ViewPreset::Right).x > 0.99);
+        // The sides come from the shared vocabulary, not from this module: the subject faces
+        // +Z and their left is where `Side::Left` says (the model test checks that
+        // `hip_bone_l` really lies there).
+        use crate::anatomy::Side;
+        let front = Vec3::Z;
+        let left = Vec3::X * Side::Left.gltf_x_sign();
+        let right = Vec3::X * Side::Right.gltf_x_sign();
+        assert!(position(ViewPreset::Anterior).dot(front) > 0.99);
+        assert!(position(ViewPreset::Posterior).dot(-front) > 0.99);
+        assert!(position(ViewPreset::Left).dot(left) > 0.99);
+        assert!(position(ViewPreset::Right).dot(right) > 0.99);
         assert!(position(ViewPreset::Superior).y > 0.99);
         let oblique = position(ViewPreset::Oblique);
-        assert!(oblique.z < 0.0 && oblique.x > 0.0 && oblique.y > 0.0);
+        assert!(oblique.dot(-front) > 0.3 && oblique.dot(right) > 0.3 && oblique.y > 0.0);
         // Every preset looks at the focus.
         for preset in ViewPreset::ALL {
             let t = preset_transform(preset, framing);

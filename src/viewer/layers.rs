@@ -1,10 +1,13 @@
 //! Layers on/off, per-layer opacity and x-ray, isolate-selection, and how each structure looks
 //! as a result. [`appearance`] is pure; the systems only apply it.
 
+use std::collections::BTreeSet;
+
+use bevy::mesh::morph::{MeshMorphWeights, MorphWeights};
 use bevy::picking::Pickable;
 use bevy::prelude::*;
 
-use super::look;
+use super::look::{self, MorphWeight, Tint};
 use super::model::StructureTag;
 use super::picking::Selection;
 use crate::anatomy::{Layer, Structure};
@@ -135,12 +138,19 @@ pub enum Highlight {
     Selected,
 }
 
-/// How `structure` is drawn given the layer settings and the current selection and hover.
+/// Structures a capability fades to x-ray because they hide what it shows (a scenario's
+/// story: gluteus maximus over the piriformis). They come back when the set is emptied.
+#[derive(Resource, Clone, Debug, Default, PartialEq, Eq)]
+pub struct FadedStructures(pub BTreeSet<Structure>);
+
+/// How `structure` is drawn given the layer settings, the current selection and hover, and
+/// whether a capability fades it.
 pub fn appearance(
     structure: Structure,
     settings: &LayerSettings,
     selected: Option<Structure>,
     hovered: Option<Structure>,
+    faded: bool,
 ) -> Appearance {
     let layer = settings.get(structure.layer());
     let is_selected = selected == Some(structure);
@@ -151,7 +161,10 @@ pub fn appearance(
         // An isolated structure is always shown solid, whatever its layer says.
         (true, 1.0)
     } else {
-        let opacity = layer.effective_opacity_0_to_1();
+        let mut opacity = layer.effective_opacity_0_to_1();
+        if faded {
+            opacity = opacity.min(XRAY_OPACITY_0_TO_1);
+        }
         (layer.visible && opacity > 0.0, opacity)
     };
     let highlight = if is_selected {
@@ -175,7 +188,13 @@ pub struct OwnMaterial;
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<LayerSettings>()
-        .add_systems(Update, (give_own_material, apply_appearance).chain());
+        .init_resource::<FadedStructures>()
+        .add_systems(
+            Update,
+            (give_own_material, apply_appearance, apply_morph_weights)
+                .chain()
+                .in_set(super::ViewerSystems::Present),
+        );
 }
 
 /// Replaces the glTF material of each newly tagged entity with its own atlas-coloured one.
@@ -198,10 +217,12 @@ fn give_own_material(
     }
 }
 
-/// Applies [`appearance`] to every tagged entity: visibility, pickability and material.
+/// Applies [`appearance`] to every tagged entity: visibility, pickability and material. The
+/// only writer of the structures' materials.
 fn apply_appearance(
     settings: Res<LayerSettings>,
     selection: Res<Selection>,
+    faded: Res<FadedStructures>,
     mut commands: Commands,
     mut entities: Query<(
         Entity,
@@ -209,16 +230,37 @@ fn apply_appearance(
         Option<&mut Visibility>,
         Option<&MeshMaterial3d<StandardMaterial>>,
         Option<&Pickable>,
+        Option<&Tint>,
+        Has<Hidden>,
     )>,
     added: Query<(), Added<OwnMaterial>>,
+    tinted: Query<(), Or<(Changed<Tint>, Changed<Hidden>)>>,
+    mut removed_tints: RemovedComponents<Tint>,
     materials: Option<ResMut<Assets<StandardMaterial>>>,
 ) {
-    if !settings.is_changed() && !selection.is_changed() && added.is_empty() {
+    let tints_removed = removed_tints.read().count() > 0;
+    if !settings.is_changed()
+        && !selection.is_changed()
+        && !faded.is_changed()
+        && added.is_empty()
+        && tinted.is_empty()
+        && !tints_removed
+    {
         return;
     }
     let mut materials = materials;
-    for (entity, tag, visibility, material, pickable) in &mut entities {
-        let look = appearance(tag.0, &settings, selection.selected, selection.hovered);
+    for (entity, tag, visibility, material, pickable, tint, hidden) in &mut entities {
+        let mut look = appearance(
+            tag.0,
+            &settings,
+            selection.selected,
+            selection.hovered,
+            faded.0.contains(&tag.0),
+        );
+        if hidden {
+            look.visible = false;
+            look.pickable = false;
+        }
         let wanted_visibility = if look.visible {
             Visibility::Inherited
         } else {
@@ -241,13 +283,39 @@ fn apply_appearance(
             commands.entity(entity).insert(wanted_pickable);
         }
         if let (Some(materials), Some(material)) = (materials.as_mut(), material) {
-            let wanted = look::styled_material(tag.0, look);
+            let wanted = look::styled_material(tag.0, look, tint);
             // Write only on change: every write re-uploads the material (0.19 `AssetMut`).
             if let Some(current) = materials.get(&material.0)
                 && !look::same_style(current, &wanted)
                 && let Some(mut current) = materials.get_mut(&material.0)
             {
                 *current = wanted;
+            }
+        }
+    }
+}
+
+/// Hides a tagged entity whatever the layers say (a nerve variant that is not chosen).
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hidden;
+
+/// Writes each structure's [`MorphWeight`] into the glTF node's `MorphWeights` (the mesh
+/// entity refers to its node), only when it differs. The only writer of morph weights.
+fn apply_morph_weights(
+    wanted: Query<(&MorphWeight, &MeshMorphWeights), Changed<MorphWeight>>,
+    mut weights: Query<&mut MorphWeights>,
+) {
+    for (weight, mesh_weights) in &wanted {
+        let target = match mesh_weights {
+            MeshMorphWeights::Reference(node) => *node,
+            MeshMorphWeights::Value { .. } => continue,
+        };
+        let Ok(mut node_weights) = weights.get_mut(target) else {
+            continue;
+        };
+        if node_weights.weights().first() != Some(&weight.0) {
+            if let Some(first) = node_weights.weights_mut().first_mut() {
+                *first = weight.0;
             }
         }
     }
@@ -267,7 +335,7 @@ mod tests {
         let mut settings = LayerSettings::default();
         settings.get_mut(Layer::Muscles).visible = false;
         for structure in Structure::all() {
-            let look = appearance(structure, &settings, None, None);
+            let look = appearance(structure, &settings, None, None, false);
             assert_eq!(
                 look.visible,
                 structure.layer() != Layer::Muscles,
@@ -284,30 +352,49 @@ mod tests {
         };
         let piri = s(StructureKind::Piriformis, Side::Left);
         for structure in Structure::all() {
-            let look = appearance(structure, &settings, Some(piri), None);
+            let look = appearance(structure, &settings, Some(piri), None, false);
             assert_eq!(look.visible, structure == piri);
         }
-        let look = appearance(piri, &settings, Some(piri), None);
+        let look = appearance(piri, &settings, Some(piri), None, false);
         assert_eq!(look.opacity_0_to_1, 1.0);
         assert_eq!(look.highlight, Highlight::Selected);
         // With nothing selected, isolate changes nothing.
         let bone = s(StructureKind::Sacrum, Side::Midline);
-        assert!(appearance(bone, &settings, None, None).visible);
+        assert!(appearance(bone, &settings, None, None, false).visible);
     }
 
     #[test]
     fn faint_layers_are_not_pickable() {
         let settings = LayerSettings::default();
         let skin = s(StructureKind::Skin, Side::Midline);
-        let look = appearance(skin, &settings, None, None);
+        let look = appearance(skin, &settings, None, None, false);
         assert!(look.visible && !look.pickable);
         let mut xray = LayerSettings::default();
         xray.get_mut(Layer::Muscles).xray = true;
         let glute = s(StructureKind::GluteusMaximus, Side::Right);
-        let look = appearance(glute, &xray, None, Some(glute));
+        let look = appearance(glute, &xray, None, Some(glute), false);
         assert_eq!(look.opacity_0_to_1, XRAY_OPACITY_0_TO_1);
         assert!(!look.pickable);
         assert_eq!(look.highlight, Highlight::Hovered);
+    }
+
+    #[test]
+    fn a_faded_structure_is_drawn_faint_and_not_pickable() {
+        let settings = LayerSettings::default();
+        let glute = s(StructureKind::GluteusMaximus, Side::Right);
+        let look = appearance(glute, &settings, None, None, true);
+        assert!(look.visible);
+        assert_eq!(look.opacity_0_to_1, XRAY_OPACITY_0_TO_1);
+        assert!(!look.pickable);
+        // A faded structure that is isolated is shown solid.
+        let isolated = LayerSettings {
+            isolate_selection: true,
+            ..LayerSettings::default()
+        };
+        assert_eq!(
+            appearance(glute, &isolated, Some(glute), None, true).opacity_0_to_1,
+            1.0
+        );
     }
 
     #[test]

@@ -46,6 +46,22 @@ fn roughness(layer: Layer) -> f32 {
     }
 }
 
+/// A colour and glow that a capability (a scenario's tension, irritation, compression) asks
+/// for on a structure, instead of its atlas colour. The material writer in `layers` is the
+/// only system that turns it into a material.
+#[derive(Component, Clone, Copy, Debug, PartialEq)]
+pub struct Tint {
+    /// Base colour (sRGB), replacing the atlas colour.
+    pub colour: Srgba,
+    /// Glow added to the highlight's.
+    pub emissive: LinearRgba,
+}
+
+/// The weight a capability asks for on a structure's single morph target (`tense` on
+/// muscles, `compressed` on nerves). The morph writer in `layers` applies it.
+#[derive(Component, Clone, Copy, Debug, PartialEq)]
+pub struct MorphWeight(pub f32);
+
 /// The material a structure starts with.
 pub fn base_material(structure: Structure) -> StandardMaterial {
     styled_material(
@@ -56,18 +72,29 @@ pub fn base_material(structure: Structure) -> StandardMaterial {
             pickable: true,
             highlight: Highlight::None,
         },
+        None,
     )
 }
 
-/// The material for a structure in a given appearance.
-pub fn styled_material(structure: Structure, look: Appearance) -> StandardMaterial {
-    let colour = atlas_colour(structure);
+/// The material for a structure in a given appearance, with a capability's tint if any.
+pub fn styled_material(
+    structure: Structure,
+    look: Appearance,
+    tint: Option<&Tint>,
+) -> StandardMaterial {
+    let colour = tint.map_or_else(|| atlas_colour(structure), |t| t.colour);
     let opacity = look.opacity_0_to_1.clamp(0.0, 1.0);
-    let emissive = match look.highlight {
+    let highlight = match look.highlight {
         Highlight::None => LinearRgba::BLACK,
         Highlight::Hovered => LinearRgba::rgb(0.06, 0.06, 0.05),
         Highlight::Selected => LinearRgba::rgb(0.22, 0.17, 0.02),
     };
+    let glow = tint.map_or(LinearRgba::BLACK, |t| t.emissive);
+    let emissive = LinearRgba::rgb(
+        highlight.red + glow.red,
+        highlight.green + glow.green,
+        highlight.blue + glow.blue,
+    );
     let translucent = opacity < 0.999;
     // Only the thin joint patch is drawn from both sides; closed surfaces cull their back
     // faces, which also keeps translucent layers free of sorting bands.

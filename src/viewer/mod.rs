@@ -1,6 +1,10 @@
-//! The 3D viewer: one plugin per capability, composed into a window app, an off-screen
-//! screenshot app, or (for tests) a core app without any renderer.
+//! The viewer's shell: model loading, camera, picking, layers, the one writer of materials and
+//! morph weights, the side panel, actions and screenshots, each a plugin. `crate::app`
+//! composes them with the capabilities (scenarios) into the window, screenshot and recording
+//! apps; tests compose the core plugins without a renderer. The shell never imports a
+//! capability.
 
+pub mod actions;
 pub mod camera;
 pub mod layers;
 pub mod look;
@@ -9,18 +13,12 @@ pub mod picking;
 pub mod screenshot;
 pub mod ui;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use bevy::app::ScheduleRunnerPlugin;
 use bevy::asset::{AssetMetaCheck, UnapprovedPathMode};
 use bevy::core_pipeline::tonemapping::Tonemapping;
-use bevy::picking::mesh_picking::MeshPickingPlugin;
 use bevy::prelude::*;
-use bevy::render::RenderPlugin;
-use bevy::render::pipelined_rendering::PipelinedRenderingPlugin;
-use bevy::window::ExitCondition;
-use bevy::winit::WinitPlugin;
 
 use crate::content::ContentTable;
 use camera::{MainCamera, StartView, ViewPreset};
@@ -84,18 +82,50 @@ pub fn asset_plugin() -> AssetPlugin {
     }
 }
 
-/// Loading, tagging, layers, selection and camera commands: everything that needs no renderer.
-/// Tests add it to `MinimalPlugins` + asset/glTF plugins.
+/// The order of the viewer's work in `Update`, decided here once: every plugin puts its
+/// systems in one of these sets.
+#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ViewerSystems {
+    /// Keys and panel clicks become actions; actions change settings.
+    Input,
+    /// Time-driven state: scenario easing and timelines.
+    Simulate,
+    /// Values derived from the state (effective tension, colours, pulses).
+    Derive,
+    /// The one writer of materials, visibility and morph weights.
+    Present,
+}
+
+/// What a capability is still preparing (a scenario file loading): screenshots and
+/// recordings wait until this is empty, besides the model.
+#[derive(Resource, Clone, Debug, Default, PartialEq, Eq)]
+pub struct WaitingFor(pub BTreeSet<&'static str>);
+
+/// Loading, tagging, layers, selection, actions and camera commands: everything that needs no
+/// renderer. Tests add it to `MinimalPlugins` + asset/glTF plugins.
 pub fn core_plugin(app: &mut App) {
-    app.add_plugins((
+    app.init_resource::<WaitingFor>();
+    app.configure_sets(
+        Update,
+        (
+            ViewerSystems::Input,
+            ViewerSystems::Simulate,
+            ViewerSystems::Derive,
+            ViewerSystems::Present,
+        )
+            .chain(),
+    )
+    .add_plugins((
         model::plugin,
+        actions::plugin,
         layers::plugin,
         picking::plugin,
         camera::plugin,
     ));
 }
 
-fn insert_options(app: &mut App, options: &ViewerOptions) {
+/// Puts the viewer's options into an app.
+pub fn insert_options(app: &mut App, options: &ViewerOptions) {
     app.insert_resource(ModelSource {
         path: options.absolute_model_path(),
     })
@@ -105,40 +135,8 @@ fn insert_options(app: &mut App, options: &ViewerOptions) {
     .insert_resource(ClearColor(look::BACKGROUND));
 }
 
-/// The interactive window app; with `smoke` it renders that many frames, saves the window and
-/// exits.
-pub fn window_app(options: &ViewerOptions, smoke: Option<screenshot::SmokeTest>) -> App {
-    let mut app = App::new();
-    app.add_plugins((
-        DefaultPlugins
-            .set(WindowPlugin {
-                primary_window: Some(Window {
-                    title: "hipback: hip and low back".to_owned(),
-                    // Smaller for the smoke test: lavapipe renders on the CPU.
-                    resolution: if smoke.is_some() {
-                        (800, 500).into()
-                    } else {
-                        (1440, 900).into()
-                    },
-                    ..default()
-                }),
-                ..default()
-            })
-            .set(asset_plugin())
-            .set(model::gltf_plugin()),
-        MeshPickingPlugin,
-    ));
-    insert_options(&mut app, options);
-    app.add_plugins((core_plugin, camera::orbit_plugin, ui::plugin))
-        .add_systems(Startup, spawn_window_camera);
-    if let Some(smoke) = smoke {
-        app.insert_resource(smoke)
-            .add_plugins(screenshot::smoke_plugin);
-    }
-    app
-}
-
-fn spawn_window_camera(mut commands: Commands, start: Res<StartView>) {
+/// Spawns the window's orbit camera at the start view, with its lights.
+pub fn spawn_window_camera(mut commands: Commands, start: Res<StartView>) {
     let camera = commands
         .spawn((
             MainCamera,
@@ -155,31 +153,4 @@ fn spawn_window_camera(mut commands: Commands, start: Res<StartView>) {
         ))
         .id();
     look::spawn_camera_lights(&mut commands, camera, false);
-}
-
-/// The off-screen app: renders one frame of `shot` into an image, saves it, exits. No window.
-pub fn offscreen_app(options: &ViewerOptions, shot: screenshot::OffscreenShot) -> App {
-    let mut app = App::new();
-    app.add_plugins(
-        DefaultPlugins
-            .set(WindowPlugin {
-                primary_window: None,
-                exit_condition: ExitCondition::DontExit,
-                ..default()
-            })
-            .set(asset_plugin())
-            .set(model::gltf_plugin())
-            .set(RenderPlugin {
-                // lavapipe: avoid exiting while pipelines compile (bevy PR #20195).
-                synchronous_pipeline_compilation: true,
-                ..default()
-            })
-            .disable::<WinitPlugin>()
-            .disable::<PipelinedRenderingPlugin>(),
-    )
-    .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::ZERO));
-    insert_options(&mut app, options);
-    app.insert_resource(shot)
-        .add_plugins((core_plugin, screenshot::offscreen_plugin));
-    app
 }

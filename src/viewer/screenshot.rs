@@ -52,7 +52,18 @@ pub struct SmokeTest {
 
 /// The image the off-screen camera renders into.
 #[derive(Resource)]
-struct TargetImage(Handle<Image>);
+pub struct TargetImage(pub Handle<Image>);
+
+/// The size and view of an off-screen camera.
+#[derive(Resource, Clone, Copy, Debug)]
+pub struct OffscreenCamera {
+    /// Image width, pixels.
+    pub width_px: u32,
+    /// Image height, pixels.
+    pub height_px: u32,
+    /// The view.
+    pub view: ViewPreset,
+}
 
 /// Where the capture stands.
 #[derive(Resource, Default)]
@@ -63,13 +74,29 @@ struct CaptureProgress {
     started_secs: Option<f64>,
 }
 
-pub(super) fn offscreen_plugin(app: &mut App) {
+/// An off-screen camera rendering into [`TargetImage`] (no window).
+pub fn offscreen_camera_plugin(app: &mut App) {
+    app.add_systems(Startup, spawn_offscreen_camera);
+}
+
+/// One off-screen picture of [`OffscreenShot`]: wait for the model (and anything in
+/// [`super::WaitingFor`]), pre-roll, capture, save, exit.
+pub fn offscreen_plugin(app: &mut App) {
+    let shot = app.world().get_resource::<OffscreenShot>().cloned();
+    if let Some(shot) = shot {
+        app.insert_resource(OffscreenCamera {
+            width_px: shot.width_px,
+            height_px: shot.height_px,
+            view: shot.view,
+        });
+    }
     app.init_resource::<CaptureProgress>()
-        .add_systems(Startup, spawn_offscreen_camera)
+        .add_plugins(offscreen_camera_plugin)
         .add_systems(Update, drive_offscreen_capture);
 }
 
-pub(super) fn smoke_plugin(app: &mut App) {
+/// The window smoke test.
+pub fn smoke_plugin(app: &mut App) {
     app.init_resource::<CaptureProgress>()
         .add_systems(Update, drive_smoke_test);
 }
@@ -77,7 +104,7 @@ pub(super) fn smoke_plugin(app: &mut App) {
 fn spawn_offscreen_camera(
     mut commands: Commands,
     mut images: ResMut<Assets<Image>>,
-    shot: Res<OffscreenShot>,
+    shot: Res<OffscreenCamera>,
 ) {
     let mut image = Image::new_target_texture(
         shot.width_px,
@@ -106,10 +133,21 @@ fn spawn_offscreen_camera(
     commands.insert_resource(TargetImage(handle));
 }
 
+/// Whether everything a picture needs is ready: the model loaded, no capability waiting.
+/// `Err` carries the model's problem.
+pub fn ready_to_capture(state: &ModelState, waiting: &super::WaitingFor) -> Result<bool, String> {
+    match state {
+        ModelState::Failed(err) => Err(err.to_string()),
+        ModelState::Loading => Ok(false),
+        ModelState::Ready { .. } => Ok(waiting.0.is_empty()),
+    }
+}
+
 fn drive_offscreen_capture(
     mut commands: Commands,
     mut progress: ResMut<CaptureProgress>,
     state: Res<ModelState>,
+    waiting: Res<super::WaitingFor>,
     target: Res<TargetImage>,
     shot: Res<OffscreenShot>,
     time: Res<Time<Real>>,
@@ -124,14 +162,14 @@ fn drive_offscreen_capture(
         exit.write(failure_exit());
         return;
     }
-    match &*state {
-        ModelState::Failed(err) => {
+    match ready_to_capture(&state, &waiting) {
+        Err(err) => {
             eprintln!("hipback: {err}");
             exit.write(failure_exit());
             return;
         }
-        ModelState::Loading => return,
-        ModelState::Ready { .. } => {}
+        Ok(false) => return,
+        Ok(true) => {}
     }
     progress.frames_since_ready += 1;
     if progress.requested || progress.frames_since_ready < PRE_ROLL_FRAMES {
@@ -152,6 +190,7 @@ fn drive_smoke_test(
     state: Res<ModelState>,
     smoke: Res<SmokeTest>,
     time: Res<Time<Real>>,
+    cameras: Query<&Camera, With<MainCamera>>,
     mut exit: MessageWriter<AppExit>,
 ) {
     progress.frames += 1;
@@ -184,6 +223,18 @@ fn drive_smoke_test(
             progress.frames
         );
     }
+    // Where the 3D view lies in the window (physical pixels), so the test can look there.
+    for camera in &cameras {
+        if let Some(rect) = camera.physical_viewport_rect() {
+            println!(
+                "smoke: 3d viewport {},{} {}x{}",
+                rect.min.x,
+                rect.min.y,
+                rect.width(),
+                rect.height()
+            );
+        }
+    }
     let out = smoke.screenshot.clone();
     commands
         .spawn(Screenshot::primary_window())
@@ -210,8 +261,8 @@ fn save_then_exit(
     }
 }
 
-/// Writes a captured frame as an RGB PNG.
-pub fn save_png(frame: &Image, path: &Path) -> Result<(), String> {
+/// A captured frame as an RGB image.
+pub fn frame_to_rgb(frame: &Image) -> Result<image::RgbImage, String> {
     let width = frame.width();
     let height = frame.height();
     let Some(data) = frame.data.as_ref() else {
@@ -238,9 +289,13 @@ pub fn save_png(frame: &Image, path: &Path) -> Result<(), String> {
             rgb.extend_from_slice(&[px[0], px[1], px[2]]);
         }
     }
-    let Some(buffer) = image::RgbImage::from_raw(width, height, rgb) else {
-        return Err("captured frame has the wrong size".to_owned());
-    };
+    image::RgbImage::from_raw(width, height, rgb)
+        .ok_or_else(|| "captured frame has the wrong size".to_owned())
+}
+
+/// Writes a captured frame as an RGB PNG.
+pub fn save_png(frame: &Image, path: &Path) -> Result<(), String> {
+    let buffer = frame_to_rgb(frame)?;
     if let Some(parent) = path.parent()
         && !parent.as_os_str().is_empty()
     {

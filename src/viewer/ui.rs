@@ -3,7 +3,6 @@
 //! in, draws, and applies what changed.
 
 use bevy::camera::{CameraOutputMode, Viewport, visibility::RenderLayers};
-use bevy::input::keyboard::KeyCode;
 use bevy::prelude::*;
 use bevy::render::render_resource::BlendState;
 use bevy::window::PrimaryWindow;
@@ -11,31 +10,13 @@ use bevy_egui::{
     EguiContexts, EguiGlobalSettings, EguiPrimaryContextPass, PrimaryEguiContext, egui,
 };
 
-use super::camera::{CameraCommand, MainCamera, ViewPreset};
+use super::actions::{Action, EguiOwnsKeyboard, HelpOpen, MOUSE_GESTURES};
+use super::camera::{MainCamera, ViewPreset};
 use super::layers::LayerSettings;
 use super::model::ModelState;
 use super::picking::Selection;
 use crate::anatomy::{Layer, Structure};
 use crate::content::{ContentTable, Fact};
-
-/// Keyboard shortcuts, as listed in the help overlay: (keys, what they do).
-pub const SHORTCUTS: &[(&str, &str)] = &[
-    ("Left drag", "Orbit"),
-    ("Right drag", "Pan"),
-    ("Scroll", "Zoom"),
-    ("Click", "Select a structure"),
-    (
-        "1 … 6",
-        "Anterior, posterior, left, right, superior, oblique view",
-    ),
-    ("F", "Focus on the selection"),
-    ("R / Home", "Reset the view"),
-    ("B M N J S", "Bones, muscles, nerve, SI joint, skin on/off"),
-    ("X", "X-ray the muscles"),
-    ("I", "Isolate the selection"),
-    ("Esc", "Clear the selection"),
-    ("? / F1", "Show or hide this help"),
-];
 
 /// What the panel shows about the selected structure.
 #[derive(Clone, Debug, PartialEq)]
@@ -66,8 +47,8 @@ impl SelectionCard {
 /// Something the panel asks the app to do.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum PanelCommand {
-    /// Move the camera.
-    Camera(CameraCommand),
+    /// An action from the action table (the same as its key).
+    Action(Action),
     /// Deselect.
     ClearSelection,
 }
@@ -105,9 +86,14 @@ pub fn panel_ui(ui: &mut egui::Ui, state: &mut PanelState) {
     selection_ui(ui, state);
     ui.add_space(6.0);
     ui.separator();
-    if ui.button("Keyboard shortcuts (?)").clicked() {
+    if action_button(ui, "Keyboard shortcuts", Action::ToggleHelp) {
         state.show_help = !state.show_help;
     }
+}
+
+/// A button that performs `action`, with the action's tooltip (its key); true when clicked.
+pub fn action_button(ui: &mut egui::Ui, text: &str, action: Action) -> bool {
+    ui.button(text).on_hover_text(action.tooltip()).clicked()
 }
 
 /// Layer toggles, opacity sliders and x-ray switches.
@@ -141,16 +127,13 @@ pub fn layers_ui(ui: &mut egui::Ui, layers: &mut LayerSettings) {
     ui.checkbox(&mut layers.isolate_selection, "Isolate selection");
 }
 
-/// View preset buttons, focus and reset.
+/// View preset buttons, focus and reset (labels and key hints from the action table).
 pub fn view_ui(ui: &mut egui::Ui, commands: &mut Vec<PanelCommand>) {
     egui::Grid::new("views").num_columns(3).show(ui, |ui| {
         for (i, preset) in ViewPreset::ALL.into_iter().enumerate() {
-            if ui
-                .button(preset.label())
-                .on_hover_text(format!("Key {}", i + 1))
-                .clicked()
-            {
-                commands.push(PanelCommand::Camera(CameraCommand::Preset(preset)));
+            let action = Action::View(preset);
+            if action_button(ui, preset.label(), action) {
+                commands.push(PanelCommand::Action(action));
             }
             if i % 3 == 2 {
                 ui.end_row();
@@ -158,15 +141,10 @@ pub fn view_ui(ui: &mut egui::Ui, commands: &mut Vec<PanelCommand>) {
         }
     });
     ui.horizontal(|ui| {
-        if ui
-            .button("Focus on selection")
-            .on_hover_text("Key F")
-            .clicked()
-        {
-            commands.push(PanelCommand::Camera(CameraCommand::FocusSelection));
-        }
-        if ui.button("Reset view").on_hover_text("Key R").clicked() {
-            commands.push(PanelCommand::Camera(CameraCommand::Reset));
+        for action in [Action::FocusSelection, Action::ResetView] {
+            if action_button(ui, &action.label(), action) {
+                commands.push(PanelCommand::Action(action));
+            }
         }
     });
 }
@@ -181,7 +159,10 @@ pub fn selection_ui(ui: &mut egui::Ui, state: &mut PanelState) {
         ui.heading(&card.title);
         if ui
             .small_button("Clear")
-            .on_hover_text("Clear selection (Esc)")
+            .on_hover_text(format!(
+                "Clear the selection (key {})",
+                Action::Dismiss.key_label()
+            ))
             .clicked()
         {
             state.commands.push(PanelCommand::ClearSelection);
@@ -220,7 +201,8 @@ fn fact_ui(ui: &mut egui::Ui, title: &str, fact: &Fact) {
     );
 }
 
-fn grade_colour(grade: crate::content::EvidenceGrade) -> egui::Color32 {
+/// The colour of an evidence grade's badge.
+pub fn grade_colour(grade: crate::content::EvidenceGrade) -> egui::Color32 {
     use crate::content::EvidenceGrade;
     match grade {
         EvidenceGrade::Established => egui::Color32::from_rgb(110, 190, 120),
@@ -230,36 +212,42 @@ fn grade_colour(grade: crate::content::EvidenceGrade) -> egui::Color32 {
     }
 }
 
-/// The help overlay's contents.
+/// The help overlay's contents: the mouse gestures, then every action with its keys.
 pub fn help_ui(ui: &mut egui::Ui) {
     egui::Grid::new("shortcuts")
         .num_columns(2)
         .spacing([16.0, 4.0])
         .striped(true)
         .show(ui, |ui| {
-            for (keys, what) in SHORTCUTS {
-                ui.strong(*keys);
+            for (gesture, what) in MOUSE_GESTURES {
+                ui.strong(*gesture);
                 ui.label(*what);
+                ui.end_row();
+            }
+            for action in Action::all() {
+                ui.strong(action.key_label());
+                ui.label(action.label());
                 ui.end_row();
             }
         });
 }
 
-/// Whether the help overlay is open.
-#[derive(Resource, Default)]
-pub struct HelpOpen(pub bool);
+/// Widths of the panels at the window's left and right edges, logical pixels: the 3D view
+/// uses what they leave free. Each panel writes its own side.
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]
+pub struct PanelInsets {
+    /// Left panel width.
+    pub left: f32,
+    /// Right panel width.
+    pub right: f32,
+}
 
-/// Width of the side panel in logical pixels (for the 3D viewport).
-#[derive(Resource, Default)]
-pub struct PanelWidth(pub f32);
-
-pub(super) fn plugin(app: &mut App) {
+pub fn plugin(app: &mut App) {
     app.add_plugins(bevy_egui::EguiPlugin::default())
-        .init_resource::<HelpOpen>()
-        .init_resource::<PanelWidth>()
+        .init_resource::<PanelInsets>()
         .add_systems(Startup, spawn_ui_camera)
         .add_systems(EguiPrimaryContextPass, panel_system)
-        .add_systems(Update, (keyboard_shortcuts, fit_viewport));
+        .add_systems(Update, fit_viewport);
 }
 
 /// A dedicated egui camera drawn over the 3D view, so the 3D camera can use only the area the
@@ -297,10 +285,11 @@ fn panel_system(
     mut settings: ResMut<LayerSettings>,
     mut selection: ResMut<Selection>,
     mut help: ResMut<HelpOpen>,
-    mut panel_width: ResMut<PanelWidth>,
+    mut insets: ResMut<PanelInsets>,
     content: Res<ContentTable>,
     model: Res<ModelState>,
-    mut camera_commands: MessageWriter<CameraCommand>,
+    mut egui_owns_keyboard: ResMut<EguiOwnsKeyboard>,
+    mut actions: MessageWriter<Action>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     if !*styled {
@@ -331,25 +320,28 @@ fn panel_system(
             .layer_id(egui::LayerId::background())
             .max_rect(ctx.viewport_rect()),
     );
-    let width = egui::Panel::left("hipback_panel")
+    let width = egui::Panel::right("hipback_panel")
         .resizable(true)
-        .default_size(340.0)
-        .size_range(260.0..=560.0)
+        .default_size(300.0)
+        .size_range(240.0..=520.0)
         .show(&mut root, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| panel_ui(ui, &mut state));
         })
         .response
         .rect
         .width();
-    if (panel_width.0 - width).abs() > 0.5 {
-        panel_width.0 = width;
+    if (insets.right - width).abs() > 0.5 {
+        insets.right = width;
     }
     if state.show_help {
+        let mut open = true;
         egui::Window::new("Keyboard shortcuts")
+            .open(&mut open)
             .collapsible(false)
             .resizable(false)
             .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
             .show(&ctx, help_ui);
+        state.show_help &= open;
     }
     if state.layers != *settings {
         *settings = state.layers;
@@ -359,28 +351,34 @@ fn panel_system(
     }
     for command in state.commands {
         match command {
-            PanelCommand::Camera(c) => {
-                camera_commands.write(c);
+            PanelCommand::Action(action) => {
+                actions.write(action);
             }
             PanelCommand::ClearSelection => selection.selected = None,
         }
     }
+    // Keys belong to egui only while it edits text or shows a popup; a focused button
+    // (every clicked button keeps focus in egui) must not swallow the shortcuts.
+    egui_owns_keyboard.set_if_neq(EguiOwnsKeyboard(
+        ctx.text_edit_focused() || ctx.any_popup_open(),
+    ));
     Ok(())
 }
 
-/// Keeps the 3D camera's viewport to the right of the panel.
+/// Keeps the 3D camera's viewport between the panels.
 fn fit_viewport(
-    panel_width: Res<PanelWidth>,
+    insets: Res<PanelInsets>,
     window: Single<&Window, With<PrimaryWindow>>,
     mut camera: Single<&mut Camera, With<MainCamera>>,
 ) {
     let scale = window.scale_factor();
-    let left_px = (panel_width.0 * scale).round() as u32;
+    let left_px = (insets.left * scale).round() as u32;
+    let right_px = (insets.right * scale).round() as u32;
     let size = UVec2::new(window.physical_width(), window.physical_height());
-    let viewport = if left_px + 16 < size.x && size.y > 16 {
+    let viewport = if left_px + right_px + 16 < size.x && size.y > 16 {
         Some(Viewport {
             physical_position: UVec2::new(left_px, 0),
-            physical_size: UVec2::new(size.x - left_px, size.y),
+            physical_size: UVec2::new(size.x - left_px - right_px, size.y),
             ..default()
         })
     } else {
@@ -395,59 +393,5 @@ fn fit_viewport(
     };
     if !unchanged {
         camera.viewport = viewport;
-    }
-}
-
-/// Keyboard shortcuts (ignored while egui has keyboard focus, e.g. in a text field).
-fn keyboard_shortcuts(
-    keys: Res<ButtonInput<KeyCode>>,
-    wants: Option<Res<bevy_egui::input::EguiWantsInput>>,
-    mut settings: ResMut<LayerSettings>,
-    mut selection: ResMut<Selection>,
-    mut help: ResMut<HelpOpen>,
-    mut camera_commands: MessageWriter<CameraCommand>,
-) {
-    if wants.is_some_and(|w| w.wants_any_keyboard_input()) {
-        return;
-    }
-    for preset in ViewPreset::ALL {
-        if keys.just_pressed(preset.key()) {
-            camera_commands.write(CameraCommand::Preset(preset));
-        }
-    }
-    if keys.just_pressed(KeyCode::KeyF) {
-        camera_commands.write(CameraCommand::FocusSelection);
-    }
-    if keys.any_just_pressed([KeyCode::KeyR, KeyCode::Home]) {
-        camera_commands.write(CameraCommand::Reset);
-    }
-    for (key, layer) in [
-        (KeyCode::KeyB, Layer::Bones),
-        (KeyCode::KeyM, Layer::Muscles),
-        (KeyCode::KeyN, Layer::Nerves),
-        (KeyCode::KeyJ, Layer::Joints),
-        (KeyCode::KeyS, Layer::Skin),
-    ] {
-        if keys.just_pressed(key) {
-            let setting = settings.get_mut(layer);
-            setting.visible = !setting.visible;
-        }
-    }
-    if keys.just_pressed(KeyCode::KeyX) {
-        let setting = settings.get_mut(Layer::Muscles);
-        setting.xray = !setting.xray;
-    }
-    if keys.just_pressed(KeyCode::KeyI) {
-        settings.isolate_selection = !settings.isolate_selection;
-    }
-    if keys.just_pressed(KeyCode::Escape) {
-        if help.0 {
-            help.0 = false;
-        } else if selection.selected.is_some() {
-            selection.selected = None;
-        }
-    }
-    if keys.any_just_pressed([KeyCode::F1, KeyCode::Slash]) {
-        help.0 = !help.0;
     }
 }

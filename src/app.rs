@@ -1,0 +1,111 @@
+//! The apps: the viewer's shell and the capabilities composed into the interactive window, the
+//! off-screen screenshot and the off-screen recording.
+
+use std::time::Duration;
+
+use bevy::app::ScheduleRunnerPlugin;
+use bevy::picking::mesh_picking::MeshPickingPlugin;
+use bevy::prelude::*;
+use bevy::render::RenderPlugin;
+use bevy::render::pipelined_rendering::PipelinedRenderingPlugin;
+use bevy::window::ExitCondition;
+use bevy::winit::WinitPlugin;
+
+use crate::record::{self, Recording};
+use crate::scenario::{self, ScenarioOptions};
+use crate::viewer::screenshot::{self, OffscreenShot, SmokeTest};
+use crate::viewer::{self, ViewerOptions, asset_plugin, core_plugin, model};
+
+/// Everything an app needs to know.
+#[derive(Clone, Debug)]
+pub struct AppOptions {
+    /// The viewer's options (model, view, layers, content).
+    pub viewer: ViewerOptions,
+    /// The scenario options.
+    pub scenario: ScenarioOptions,
+}
+
+/// The interactive window app; with `smoke` it renders that many frames, saves the window and
+/// exits.
+pub fn window_app(options: &AppOptions, smoke: Option<SmokeTest>) -> App {
+    let mut app = App::new();
+    app.add_plugins((
+        DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: Some(Window {
+                    title: "hipback: hip and low back".to_owned(),
+                    // Smaller for the smoke test: lavapipe renders on the CPU.
+                    resolution: if smoke.is_some() {
+                        (1000, 560).into()
+                    } else {
+                        (1440, 900).into()
+                    },
+                    ..default()
+                }),
+                ..default()
+            })
+            .set(asset_plugin())
+            .set(model::gltf_plugin()),
+        MeshPickingPlugin,
+    ));
+    viewer::insert_options(&mut app, &options.viewer);
+    app.insert_resource(options.scenario.clone())
+        .add_plugins((
+            core_plugin,
+            viewer::camera::orbit_plugin,
+            viewer::ui::plugin,
+            scenario::plugin,
+            scenario::panel::plugin,
+        ))
+        .add_systems(Startup, viewer::spawn_window_camera);
+    if let Some(smoke) = smoke {
+        app.insert_resource(smoke)
+            .add_plugins(screenshot::smoke_plugin);
+    }
+    app
+}
+
+/// Bevy without a window, rendering on demand into images (screenshots and recordings).
+fn headless_app() -> App {
+    let mut app = App::new();
+    app.add_plugins(
+        DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: None,
+                exit_condition: ExitCondition::DontExit,
+                ..default()
+            })
+            .set(asset_plugin())
+            .set(model::gltf_plugin())
+            .set(RenderPlugin {
+                // lavapipe: avoid exiting while pipelines compile (bevy PR #20195).
+                synchronous_pipeline_compilation: true,
+                ..default()
+            })
+            .disable::<WinitPlugin>()
+            .disable::<PipelinedRenderingPlugin>(),
+    )
+    .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::ZERO));
+    app
+}
+
+/// The off-screen app: renders one frame of `shot` into an image, saves it, exits.
+pub fn offscreen_app(options: &AppOptions, shot: OffscreenShot) -> App {
+    let mut app = headless_app();
+    viewer::insert_options(&mut app, &options.viewer);
+    app.insert_resource(shot)
+        .insert_resource(options.scenario.clone())
+        .add_plugins((core_plugin, scenario::plugin, screenshot::offscreen_plugin));
+    app
+}
+
+/// The off-screen recording app: renders the scenario's clip frame by frame, writes a GIF (or
+/// PNG frames), exits.
+pub fn record_app(options: &AppOptions, recording: Recording) -> App {
+    let mut app = headless_app();
+    viewer::insert_options(&mut app, &options.viewer);
+    app.insert_resource(recording)
+        .insert_resource(options.scenario.clone())
+        .add_plugins((core_plugin, scenario::plugin, record::plugin));
+    app
+}
