@@ -881,3 +881,688 @@ fn help_and_version_exit_0() {
         assert!(stdout.contains("hipback"), "{args:?}: {stdout}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Scenarios: the plugin on the renderer-less app, with deterministic time.
+
+use bevy::mesh::morph::{MeshMorphWeights, MorphWeights};
+use hipback::scenario::file::FILE_SUFFIX;
+use hipback::scenario::state::SWITCH_DURATION_S;
+use hipback::scenario::{
+    ActiveScenario, SaveStatus, ScenarioCommand, ScenarioOptions, Scenarios, ShownState,
+};
+
+const BUILTIN_IDS: [&str; 9] = [
+    "healthy",
+    "tight_piriformis",
+    "weak_glutes",
+    "tight_iliopsoas",
+    "si_joint_dysfunction",
+    "gluteus_minimus_pseudosciatica",
+    "figure_four_stretch",
+    "iliacus_release",
+    "si_pressure_rocking",
+];
+
+/// Counts writes to material and mesh assets (each write re-uploads them to the GPU).
+#[derive(Resource, Default)]
+struct AssetWrites {
+    materials: usize,
+    meshes: usize,
+}
+
+fn count_asset_writes(
+    mut materials: MessageReader<AssetEvent<StandardMaterial>>,
+    mut meshes: MessageReader<AssetEvent<Mesh>>,
+    mut writes: ResMut<AssetWrites>,
+) {
+    writes.materials += materials
+        .read()
+        .filter(|e| matches!(e, AssetEvent::Modified { .. }))
+        .count();
+    writes.meshes += meshes
+        .read()
+        .filter(|e| matches!(e, AssetEvent::Modified { .. }))
+        .count();
+}
+
+/// The viewer core plus the scenario plugin, starting in `start`, with `user_dir` as the
+/// user's scenario folder and 50 ms frames.
+fn scenario_app(start: &str, user_dir: &Path) -> App {
+    let mut app = App::new();
+    app.add_plugins((
+        MinimalPlugins,
+        TransformPlugin,
+        asset_plugin(),
+        WorldSerializationPlugin,
+        MeshPlugin,
+        viewer::model::gltf_plugin(),
+    ))
+    .init_asset::<StandardMaterial>()
+    .insert_resource(TimeUpdateStrategy::ManualDuration(FRAME))
+    .insert_resource(ModelSource {
+        path: bundled_model(),
+    })
+    .insert_resource(ScenarioOptions {
+        user_dir: user_dir.to_path_buf(),
+        ..ScenarioOptions::window(start, false)
+    })
+    .init_resource::<AssetWrites>()
+    .add_systems(Last, count_asset_writes)
+    .add_plugins((core_plugin, hipback::scenario::plugin));
+    app.finish();
+    app.cleanup();
+    app
+}
+
+/// Loads the model and the scenario files.
+fn load_scenarios(app: &mut App) {
+    load_ready(app);
+    for _ in 0..2_000 {
+        app.update();
+        if app.world().resource::<Scenarios>().pending == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(
+        app.world().resource::<Scenarios>().pending,
+        0,
+        "files still loading"
+    );
+}
+
+fn shown(app: &App, name: &str) -> hipback::scenario::state::StructureState {
+    app.world()
+        .resource::<ShownState>()
+        .state
+        .get(Structure::from_gltf_name(name).unwrap())
+}
+
+fn select(app: &mut App, id: &str) {
+    app.world_mut()
+        .write_message(ScenarioCommand::Select(id.to_owned()));
+}
+
+/// The node weight of a structure's single morph target.
+fn morph_weight(app: &mut App, name: &str) -> f32 {
+    let entity = entity_of(app, name);
+    let Some(MeshMorphWeights::Reference(node)) = app.world().get::<MeshMorphWeights>(entity)
+    else {
+        panic!("{name} has no morph weights reference");
+    };
+    let node = *node;
+    app.world().get::<MorphWeights>(node).unwrap().weights()[0]
+}
+
+#[test]
+fn every_builtin_scenario_loads_through_the_asset_loader() {
+    let user = temp_dir("scenarios-builtin");
+    let mut app = scenario_app("healthy", &user);
+    load_scenarios(&mut app);
+    let scenarios = app.world().resource::<Scenarios>();
+    assert!(scenarios.errors().is_empty(), "{:?}", scenarios.errors());
+    let ids: Vec<&str> = scenarios
+        .library
+        .sorted()
+        .iter()
+        .map(|s| s.id.0.as_str())
+        .collect();
+    assert_eq!(ids, BUILTIN_IDS, "the list order");
+    for id in BUILTIN_IDS {
+        let s = scenarios.library.get(id).unwrap();
+        assert!(!s.citations.is_empty(), "{id}: no citations");
+        assert!(!s.card.what_you_see.is_empty(), "{id}");
+        assert_eq!(
+            s.relief.is_some(),
+            id.contains("stretch") || id.contains("release") || id.contains("rocking"),
+            "{id}"
+        );
+    }
+    assert!(!scenarios.compensation.is_empty());
+    assert!(!scenarios.trigger_points.points.is_empty());
+}
+
+/// Switching eases every value over the set time, stays in 0–1 and arrives exactly; the
+/// morph weights and materials on the entities follow.
+#[test]
+fn switching_eases_in_and_the_model_follows() {
+    let user = temp_dir("scenarios-ease");
+    let mut app = scenario_app("healthy", &user);
+    load_scenarios(&mut app);
+    settle(&mut app, 20);
+    assert_eq!(shown(&app, "piriformis_r").tension_0_to_1, 0.0);
+    let target = app
+        .world()
+        .resource::<Scenarios>()
+        .library
+        .get("tight_piriformis")
+        .unwrap()
+        .structures
+        .0[&Structure::from_gltf_name("piriformis_r").unwrap()]
+        .tension
+        .get();
+    select(&mut app, "tight_piriformis");
+    let frames = (SWITCH_DURATION_S / FRAME.as_secs_f32()).ceil() as usize;
+    let mut last = 0.0;
+    let mut steps = Vec::new();
+    for _ in 0..frames + 2 {
+        app.update();
+        let p = shown(&app, "piriformis_r").tension_0_to_1;
+        for (_, l) in app.world().resource::<ShownState>().state.iter() {
+            assert!(l.values().iter().all(|v| (0.0..=1.0).contains(v)));
+        }
+        assert!(p >= last - 1e-6, "went back from {last} to {p}");
+        steps.push(p - last);
+        last = p;
+    }
+    assert!(
+        (last - target).abs() < 1e-6,
+        "arrived at {last}, not {target}"
+    );
+    // No pop: no single frame moves more than a fifth of the way.
+    let largest = steps.iter().copied().fold(0.0, f32::max);
+    assert!(largest < 0.2 * target, "a frame jumped by {largest}");
+    // Halfway through it is partway.
+    let mut app2 = scenario_app("healthy", &user);
+    load_scenarios(&mut app2);
+    select(&mut app2, "tight_piriformis");
+    settle(&mut app2, frames / 2);
+    let mid = shown(&app2, "piriformis_r").tension_0_to_1;
+    assert!(mid > 0.1 * target && mid < 0.9 * target, "halfway at {mid}");
+
+    // The entities follow: morph weights and materials.
+    settle(&mut app, 2);
+    assert!((morph_weight(&mut app, "piriformis_r") - target).abs() < 1e-6);
+    assert_eq!(morph_weight(&mut app, "piriformis_l"), 0.0);
+    let compression = shown(&app, "sciatic_nerve_r").compression_0_to_1;
+    assert!(compression > 0.3);
+    assert!((morph_weight(&mut app, "sciatic_nerve_r") - compression).abs() < 1e-6);
+    let piriformis = entity_of(&mut app, "piriformis_r");
+    let colour = material_of(&mut app, piriformis).base_color.to_srgba();
+    let atlas = viewer::look::atlas_colour(Structure::from_gltf_name("piriformis_r").unwrap());
+    let wanted = hipback::scenario::look::muscle_colour(atlas, target, 0.0);
+    assert!(
+        (colour.red - wanted.red).abs() < 1e-4 && (colour.green - wanted.green).abs() < 1e-4,
+        "{colour:?} vs {wanted:?}"
+    );
+    let left = entity_of(&mut app, "piriformis_l");
+    assert_eq!(material_of(&mut app, left).base_color.to_srgba(), atlas);
+    // The story fades what hides the piriformis, on the right only.
+    let faded = &app.world().resource::<viewer::layers::FadedStructures>().0;
+    assert!(faded.contains(&Structure::from_gltf_name("gluteus_maximus_r").unwrap()));
+    assert!(!faded.contains(&Structure::from_gltf_name("gluteus_maximus_l").unwrap()));
+}
+
+/// Once the state has arrived, frames write no material and no mesh, although trigger points
+/// and nerve pulses keep moving.
+#[test]
+fn nothing_is_written_in_frames_where_nothing_changed() {
+    let user = temp_dir("scenarios-writes");
+    let mut app = scenario_app("tight_piriformis", &user);
+    load_scenarios(&mut app);
+    settle(&mut app, 40);
+    let pulse_before: Vec<Vec3> = {
+        let mut q = app
+            .world_mut()
+            .query_filtered::<&Transform, With<hipback::scenario::effects::NervePulse>>();
+        q.iter(app.world()).map(|t| t.translation).collect()
+    };
+    assert!(!pulse_before.is_empty(), "no nerve pulses");
+    *app.world_mut().resource_mut::<AssetWrites>() = AssetWrites::default();
+    settle(&mut app, 20);
+    let writes = app.world().resource::<AssetWrites>();
+    assert_eq!(
+        (writes.materials, writes.meshes),
+        (0, 0),
+        "assets written while nothing changed"
+    );
+    let pulse_after: Vec<Vec3> = {
+        let mut q = app
+            .world_mut()
+            .query_filtered::<&Transform, With<hipback::scenario::effects::NervePulse>>();
+        q.iter(app.world()).map(|t| t.translation).collect()
+    };
+    assert_ne!(pulse_before, pulse_after, "the pulses did not move");
+    // A change writes again.
+    select(&mut app, "healthy");
+    settle(&mut app, 3);
+    assert!(app.world().resource::<AssetWrites>().materials > 0);
+}
+
+fn write_scenario(dir: &Path, id: &str, body: &str) -> std::path::PathBuf {
+    let path = dir.join(format!("{id}{FILE_SUFFIX}"));
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+fn custom_text(id: &str, levels: &str) -> String {
+    format!(
+        "(\n    id: \"{id}\",\n    title: \"Mine\",\n    subtitle: \"a test\",\n    kind: custom,\n    card: (what_you_see: \"x\", what_people_feel: \"y\", what_a_clinician_checks: \"z\"),\n    structures: {{\n        {levels}\n    }},\n)\n"
+    )
+}
+
+fn reload(app: &mut App) {
+    app.world_mut().write_message(ScenarioCommand::Reload);
+    for _ in 0..400 {
+        app.update();
+        std::thread::sleep(Duration::from_millis(2));
+        if app.world().resource::<Scenarios>().pending == 0 {
+            break;
+        }
+    }
+    settle(app, 5);
+}
+
+/// Each bad edit gives its own error with file, line and column; the last good version stays
+/// active and the other scenarios keep working.
+#[test]
+fn a_bad_edit_gives_its_own_error_and_keeps_the_last_good_state() {
+    let user = temp_dir("scenarios-bad");
+    let path = write_scenario(
+        &user,
+        "mine",
+        &custom_text("mine", "\"piriformis_l\": (tension: 0.6),"),
+    );
+    let mut app = scenario_app("mine", &user);
+    load_scenarios(&mut app);
+    settle(&mut app, 30);
+    assert!(app.world().resource::<Scenarios>().errors().is_empty());
+    assert!((shown(&app, "piriformis_l").tension_0_to_1 - 0.6).abs() < 1e-6);
+
+    let cases = [
+        // A missing comma: reported where the next entry starts.
+        (
+            "\"piriformis_l\": (tension: 0.6)\n        \"iliacus_l\": (tension: 0.1),",
+            "Expected comma",
+            9,
+        ),
+        (
+            "\"piriformis_q\": (tension: 0.6),",
+            "unknown structure `piriformis_q`",
+            8,
+        ),
+        ("\"piriformis_l\": (tension: 1.6),", "outside 0–1", 8),
+        ("\"piriformis_l\": (tension: NaN),", "NaN", 8),
+        (
+            "\"sciatic_nerve_l\": (tension: 0.5),",
+            "cannot have tension",
+            8,
+        ),
+    ];
+    for (levels, message, line) in cases {
+        std::fs::write(&path, custom_text("mine", levels)).unwrap();
+        reload(&mut app);
+        let errors = app.world().resource::<Scenarios>().errors();
+        assert_eq!(errors.len(), 1, "{levels}: {errors:?}");
+        let e = &errors[0];
+        assert!(e.message.contains(message), "{levels}: {e}");
+        assert_eq!(e.location.map(|l| l.0), Some(line), "{levels}: {e}");
+        assert!(
+            e.to_string().starts_with(&path.display().to_string()),
+            "{e}"
+        );
+        // The last good version is still shown.
+        assert!(
+            (shown(&app, "piriformis_l").tension_0_to_1 - 0.6).abs() < 1e-6,
+            "{levels}"
+        );
+    }
+    // Another scenario still works.
+    select(&mut app, "tight_piriformis");
+    settle(&mut app, 30);
+    assert!(shown(&app, "piriformis_r").tension_0_to_1 > 0.5);
+
+    // A second file with a taken id is an error of that file; the first keeps its id.
+    let dup = write_scenario(
+        &user,
+        "mine_copy",
+        &custom_text("mine", "\"iliacus_r\": (tension: 0.9),"),
+    );
+    std::fs::write(
+        &path,
+        custom_text("mine", "\"piriformis_l\": (tension: 0.6),"),
+    )
+    .unwrap();
+    reload(&mut app);
+    let errors = app.world().resource::<Scenarios>().errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].message.contains("duplicate id `mine`"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(errors[0].file, dup.display().to_string());
+    assert_eq!(errors[0].location, Some((2, 5)));
+}
+
+/// `--watch`: an edited file is picked up without pressing Reload.
+#[test]
+fn watched_files_reload_when_edited() {
+    let user = temp_dir("scenarios-watch");
+    let path = write_scenario(
+        &user,
+        "watched",
+        &custom_text("watched", "\"iliacus_r\": (tension: 0.2),"),
+    );
+    let mut app = scenario_app("watched", &user);
+    app.world_mut().resource_mut::<ScenarioOptions>().watch = true;
+    load_scenarios(&mut app);
+    settle(&mut app, 30);
+    assert!((shown(&app, "iliacus_r").tension_0_to_1 - 0.2).abs() < 1e-6);
+    // File times have a resolution of about a millisecond; the watcher checks once a second.
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::write(
+        &path,
+        custom_text("watched", "\"iliacus_r\": (tension: 0.8),"),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        app.update();
+        std::thread::sleep(Duration::from_millis(20));
+        if (shown(&app, "iliacus_r").tension_0_to_1 - 0.8).abs() < 1e-6 {
+            return;
+        }
+    }
+    panic!(
+        "the edit was not picked up: iliacus at {}",
+        shown(&app, "iliacus_r").tension_0_to_1
+    );
+}
+
+/// A relief timeline plays, pauses, seeks and changes speed; the tool presses and lifts.
+#[test]
+fn a_relief_timeline_plays_and_the_tool_presses() {
+    let user = temp_dir("scenarios-relief");
+    let mut app = scenario_app("figure_four_stretch", &user);
+    load_scenarios(&mut app);
+    settle(&mut app, 25);
+    let library = &app.world().resource::<Scenarios>().library;
+    let relief = library
+        .get("figure_four_stretch")
+        .unwrap()
+        .relief
+        .clone()
+        .unwrap();
+    let problem = library.get(&relief.starts_from.0).unwrap().clone();
+    let piri = Structure::from_gltf_name("piriformis_r").unwrap();
+    let start_tension = problem.structures.0[&piri].tension.get();
+    // Early on it is the problem state, tool coming in.
+    let early = app.world().resource::<ShownState>().clone();
+    assert!(early.timeline_s > 0.0 && early.timeline_s < relief.press_s.get());
+    assert!((early.state.get(piri).tension_0_to_1 - start_tension).abs() < 0.05);
+    let tools: usize = {
+        let mut q = app
+            .world_mut()
+            .query::<&hipback::scenario::effects::ReliefTool>();
+        q.iter(app.world()).count()
+    };
+    assert_eq!(tools, 1, "the hump is shown");
+    // Pause: time holds.
+    app.world_mut().write_message(ScenarioCommand::TogglePlay);
+    settle(&mut app, 2);
+    let paused_at = app.world().resource::<ShownState>().timeline_s;
+    settle(&mut app, 10);
+    assert_eq!(app.world().resource::<ShownState>().timeline_s, paused_at);
+    // Seek to the end: relaxed, tool lifted.
+    app.world_mut()
+        .write_message(ScenarioCommand::Seek(relief.duration_s()));
+    settle(&mut app, 2);
+    let end = app.world().resource::<ShownState>().clone();
+    assert!(end.state.get(piri).tension_0_to_1 < 0.3);
+    assert_eq!(end.pressure_0_to_1, 0.0);
+    // Mid-release: the tool presses fully.
+    app.world_mut().write_message(ScenarioCommand::Seek(
+        relief.press_s.get() + relief.release_s.get() * 0.5,
+    ));
+    settle(&mut app, 2);
+    assert_eq!(app.world().resource::<ShownState>().pressure_0_to_1, 1.0);
+    // Play at 4×: time runs four times as fast.
+    app.world_mut()
+        .write_message(ScenarioCommand::SetSpeed(4.0));
+    app.world_mut().write_message(ScenarioCommand::TogglePlay);
+    settle(&mut app, 2);
+    let t0 = app.world().resource::<ShownState>().timeline_s;
+    settle(&mut app, 10);
+    let t1 = app.world().resource::<ShownState>().timeline_s;
+    assert!(
+        ((t1 - t0) - 10.0 * FRAME.as_secs_f32() * 4.0).abs() < 0.06,
+        "{t0} → {t1}"
+    );
+    // The next-scenario key moves on; the tool goes.
+    app.world_mut().write_message(Action::NextScenario);
+    settle(&mut app, 3);
+    assert_eq!(
+        app.world().resource::<ActiveScenario>().id,
+        "iliacus_release"
+    );
+}
+
+/// Sliders make a custom state; saving writes a new file atomically, never over a built-in
+/// scenario or an existing file.
+#[test]
+fn a_custom_state_saves_as_a_new_scenario() {
+    let user = temp_dir("scenarios-save");
+    let mut app = scenario_app("healthy", &user);
+    load_scenarios(&mut app);
+    let levels = hipback::scenario::state::StructureState {
+        tension_0_to_1: 0.75,
+        ..Default::default()
+    };
+    let psoas = Structure::from_gltf_name("psoas_major_l").unwrap();
+    app.world_mut()
+        .write_message(ScenarioCommand::SetLevels(psoas, levels));
+    settle(&mut app, 2);
+    assert!((shown(&app, "psoas_major_l").tension_0_to_1 - 0.75).abs() < 1e-6);
+
+    for (id, problem) in [("healthy", "exists already"), ("Bad Id", "not a valid id")] {
+        app.world_mut().write_message(ScenarioCommand::SaveCustom {
+            id: id.to_owned(),
+            title: "x".to_owned(),
+        });
+        settle(&mut app, 2);
+        let status = app.world().resource::<SaveStatus>().0.clone();
+        let Some(Err(message)) = status else {
+            panic!("{id}: saved: {status:?}");
+        };
+        assert!(message.contains(problem), "{message}");
+    }
+    let builtin = viewer::assets_dir().join("scenarios/healthy.scenario.ron");
+    let before = std::fs::read(&builtin).unwrap();
+
+    app.world_mut().write_message(ScenarioCommand::SaveCustom {
+        id: "tight_left_psoas".to_owned(),
+        title: "Tight left psoas".to_owned(),
+    });
+    settle(&mut app, 3);
+    let Some(Ok(saved)) = app.world().resource::<SaveStatus>().0.clone() else {
+        panic!("not saved");
+    };
+    let path = user.join("tight_left_psoas.scenario.ron");
+    assert_eq!(saved, path.display().to_string());
+    let text = std::fs::read_to_string(&path).unwrap();
+    let parsed = hipback::scenario::file::parse(text.as_bytes(), "saved").unwrap();
+    assert_eq!(parsed.structures.0[&psoas].tension.get(), 0.75);
+    assert_eq!(
+        std::fs::read(&builtin).unwrap(),
+        before,
+        "a built-in file changed"
+    );
+    // Only the file itself: no temporary file left behind.
+    let names: Vec<_> = std::fs::read_dir(&user)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert_eq!(
+        app.world().resource::<ActiveScenario>().id,
+        "tight_left_psoas"
+    );
+    assert!(
+        app.world()
+            .resource::<Scenarios>()
+            .library
+            .get("tight_left_psoas")
+            .is_some()
+    );
+    // Saving the same id again is refused.
+    app.world_mut().write_message(ScenarioCommand::SaveCustom {
+        id: "tight_left_psoas".to_owned(),
+        title: String::new(),
+    });
+    settle(&mut app, 2);
+    assert!(matches!(
+        app.world().resource::<SaveStatus>().0,
+        Some(Err(_))
+    ));
+}
+
+#[test]
+fn report_prints_the_settled_state_as_json() {
+    let output = hipback()
+        .args(["report", "--scenario", "tight_piriformis", "--json"])
+        .output()
+        .unwrap();
+    common::assert_success(&output, "report");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["format"], "hipback-report");
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["scenario"]["id"], "tight_piriformis");
+    assert_eq!(json["scenario"]["kind"], "problem");
+    assert!(json["at_s"].is_null());
+    let structures = json["structures"].as_object().unwrap();
+    assert_eq!(structures.len(), Structure::all().len());
+    for s in Structure::all() {
+        let entry = &structures[&s.gltf_name()];
+        for key in ["tension", "weakness", "compression", "irritation"] {
+            let v = entry[key].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&v), "{s} {key} {v}");
+        }
+    }
+    assert!(structures["piriformis_r"]["tension"].as_f64().unwrap() > 0.8);
+    assert!(
+        structures["sciatic_nerve_r"]["compression"]
+            .as_f64()
+            .unwrap()
+            > 0.5
+    );
+    assert_eq!(structures["piriformis_l"]["tension"], 0.0);
+
+    // A relief timeline at a moment, and at its end.
+    let at = |t: &str| {
+        let output = hipback()
+            .args([
+                "report",
+                "--scenario",
+                "figure_four_stretch",
+                "--json",
+                "--at",
+                t,
+            ])
+            .output()
+            .unwrap();
+        common::assert_success(&output, "report --at");
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    let start = at("0");
+    let late = at("1000");
+    assert_eq!(start["at_s"], 0.0);
+    assert!(start["scenario"]["duration_s"].as_f64().unwrap() > 10.0);
+    let tension =
+        |v: &serde_json::Value| v["structures"]["piriformis_r"]["tension"].as_f64().unwrap();
+    assert!(
+        tension(&start) > 0.8 && tension(&late) < 0.3,
+        "{} → {}",
+        tension(&start),
+        tension(&late)
+    );
+
+    // Weak glutes: the load shifts to the muscles that compensate.
+    let output = hipback()
+        .args(["report", "--scenario", "weak_glutes", "--json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        json["structures"]["gluteus_medius_r"]["weakness"]
+            .as_f64()
+            .unwrap()
+            > 0.3
+    );
+    assert!(
+        json["structures"]["gluteus_minimus_r"]["tension"]
+            .as_f64()
+            .unwrap()
+            > 0.1
+    );
+    assert_eq!(json["structures"]["gluteus_minimus_l"]["tension"], 0.0);
+
+    let output = hipback()
+        .args(["report", "--scenario", "tight_everything", "--json"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&output, "no such scenario");
+    let output = hipback()
+        .args(["report", "--scenario", "healthy", "--at=-3"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&output, "--at");
+}
+
+#[test]
+fn validate_scenarios_lists_every_bad_file_and_exits_2() {
+    let output = hipback()
+        .args(["validate", "--scenarios"])
+        .arg(viewer::assets_dir().join("scenarios"))
+        .output()
+        .unwrap();
+    common::assert_success(&output, "validate the built-ins");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("ok: 9 scenario files"));
+
+    let dir = temp_dir("validate-scenarios");
+    write_scenario(
+        &dir,
+        "good",
+        &custom_text("good", "\"iliacus_r\": (tension: 0.2),"),
+    );
+    write_scenario(
+        &dir,
+        "range",
+        &custom_text("range", "\"iliacus_r\": (tension: 2),"),
+    );
+    write_scenario(&dir, "syntax", "(id: \"syntax\", title: ");
+    write_scenario(&dir, "dup", &custom_text("healthy", ""));
+    std::fs::write(
+        dir.join(format!("binary{FILE_SUFFIX}")),
+        [0u8, 159, 146, 150, 255],
+    )
+    .unwrap();
+    std::fs::create_dir(dir.join(format!("folder{FILE_SUFFIX}"))).unwrap();
+    let output = hipback()
+        .args(["validate", "--scenarios"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for (file, needle) in [
+        ("range", ":8:"),
+        ("syntax", ":1:"),
+        ("dup", "duplicate id `healthy`"),
+        ("binary", "UTF-8"),
+        ("folder", "cannot read"),
+    ] {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(&format!("{file}{FILE_SUFFIX}")))
+            .unwrap_or_else(|| panic!("{file} not reported: {stderr}"));
+        assert!(line.contains(needle), "{line}");
+    }
+    assert!(!stderr.contains("good.scenario.ron"), "{stderr}");
+    assert!(
+        stderr.contains("5 of 6 scenario files have problems"),
+        "{stderr}"
+    );
+}

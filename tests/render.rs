@@ -605,3 +605,192 @@ fn a_missing_vulkan_driver_gives_one_line_and_exit_code_2() {
         .unwrap();
     assert_one_line_error(&output, "no usable GPU or Vulkan driver");
 }
+
+/// `tight_piriformis` against `healthy` from behind: the pictures differ where the right
+/// piriformis and nerve are (and the right buttock muscle that fades to show them), and
+/// nowhere on the left.
+#[test]
+fn a_scenario_changes_the_right_side_only() {
+    require_vulkan();
+    let dir = temp_dir("render-scenario");
+    let size = "256x256";
+    let (w, h) = (SIZE_PX as usize, SIZE_PX as usize);
+    let healthy = screenshot(
+        &dir.join("healthy.png"),
+        &[
+            "--view",
+            "posterior",
+            "--size",
+            size,
+            "--scenario",
+            "healthy",
+        ],
+    );
+    let tight = screenshot(
+        &dir.join("tight.png"),
+        &[
+            "--view",
+            "posterior",
+            "--size",
+            size,
+            "--scenario",
+            "tight_piriformis",
+        ],
+    );
+    let changed: Vec<bool> = healthy
+        .pixels()
+        .zip(tight.pixels())
+        .map(|(a, b)| {
+            a.0.iter()
+                .zip(b.0)
+                .map(|(x, y)| (i32::from(*x) - i32::from(y)).abs())
+                .max()
+                .unwrap_or(0)
+                > 12
+        })
+        .collect();
+    let structures = model_triangles(&bundled_model());
+    let mask = |names: &[&str]| -> Vec<bool> {
+        let chosen: Vec<Triangles> = structures
+            .iter()
+            .filter(|s| names.contains(&s.structure.gltf_name().as_str()))
+            .map(|s| Triangles {
+                structure: s.structure,
+                triangles: s.triangles.clone(),
+            })
+            .collect();
+        let layers = [Layer::Muscles, Layer::Nerves];
+        let map = expected_map(&chosen, &layers, ViewPreset::Posterior, w, h);
+        // Dilated by 3 px: edges, pulses and trigger points sit on the surfaces.
+        let mut out = vec![false; w * h];
+        for (i, f) in map.front.iter().enumerate() {
+            if f.is_some() {
+                let (x, y) = ((i % w) as i64, (i / w) as i64);
+                for dy in -3..=3 {
+                    for dx in -3..=3 {
+                        let (nx, ny) = (x + dx, y + dy);
+                        if nx >= 0 && ny >= 0 && (nx as usize) < w && (ny as usize) < h {
+                            out[ny as usize * w + nx as usize] = true;
+                        }
+                    }
+                }
+            }
+        }
+        out
+    };
+    let right = mask(&["piriformis_r", "sciatic_nerve_r", "gluteus_maximus_r"]);
+    let piriformis = mask(&["piriformis_r"]);
+    let nerve = mask(&["sciatic_nerve_r"]);
+    let left = mask(&[
+        "piriformis_l",
+        "sciatic_nerve_l",
+        "gluteus_maximus_l",
+        "gluteus_medius_l",
+        "gluteus_minimus_l",
+    ]);
+    let count = |region: &[bool]| (0..w * h).filter(|&i| changed[i] && region[i]).count();
+    let total = changed.iter().filter(|c| **c).count();
+    let outside_right = (0..w * h).filter(|&i| changed[i] && !right[i]).count();
+    let on_left = (0..w * h)
+        .filter(|&i| changed[i] && left[i] && !right[i])
+        .count();
+    println!(
+        "{total} pixels changed: {} on the piriformis, {} on the nerve, {outside_right} outside the right-side structures, {on_left} on the left",
+        count(&piriformis),
+        count(&nerve)
+    );
+    assert!(count(&piriformis) >= 30, "the piriformis barely changed");
+    assert!(count(&nerve) >= 30, "the nerve barely changed");
+    assert_eq!(on_left, 0, "pixels changed on the left side");
+    assert!(
+        outside_right * 100 <= total * 2,
+        "{outside_right} of {total} changed pixels lie outside the right-side structures"
+    );
+}
+
+/// `hipback record` writes an animated GIF whose frames move, or numbered PNGs.
+#[test]
+fn record_writes_an_animated_clip() {
+    require_vulkan();
+    let dir = temp_dir("render-record");
+    let gif = dir.join("clip.gif");
+    let output = hipback()
+        .args([
+            "record",
+            "--scenario",
+            "tight_piriformis",
+            "--seconds",
+            "2",
+            "--fps",
+            "4",
+            "--size",
+            "128x96",
+            "--out",
+        ])
+        .arg(&gif)
+        .output()
+        .unwrap();
+    assert_success(&output, "hipback record");
+    let bytes = std::fs::read(&gif).unwrap();
+    use image::AnimationDecoder as _;
+    let frames = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&bytes))
+        .unwrap()
+        .into_frames()
+        .collect_frames()
+        .unwrap();
+    assert_eq!(frames.len(), 8);
+    assert_eq!(frames[0].buffer().dimensions(), (128, 96));
+    // The clip moves: the scenario eases in and the pulses run.
+    let first = frames[0].buffer();
+    let last = frames[7].buffer();
+    let differing = first
+        .pixels()
+        .zip(last.pixels())
+        .filter(|(a, b)| a.0 != b.0)
+        .count();
+    assert!(
+        differing > 50,
+        "first and last frame nearly equal ({differing} px)"
+    );
+
+    let frames_dir = dir.join("frames");
+    let output = hipback()
+        .args([
+            "record",
+            "--scenario",
+            "si_pressure_rocking",
+            "--seconds",
+            "1",
+            "--fps",
+            "3",
+            "--size",
+            "96x64",
+            "--frames",
+        ])
+        .arg(&frames_dir)
+        .output()
+        .unwrap();
+    assert_success(&output, "hipback record --frames");
+    for i in 0..3 {
+        let path = frames_dir.join(format!("frame_{i:04}.png"));
+        assert_eq!(image::open(&path).unwrap().to_rgb8().dimensions(), (96, 64));
+    }
+
+    let output = hipback()
+        .args(["record", "--scenario", "no_such", "--out"])
+        .arg(dir.join("x.gif"))
+        .output()
+        .unwrap();
+    assert_one_line_error(&output, "no such scenario");
+    let output = hipback()
+        .args([
+            "record",
+            "--scenario",
+            "healthy",
+            "--out",
+            "/nonexistent-dir/x.gif",
+        ])
+        .output()
+        .unwrap();
+    assert_one_line_error(&output, "folder does not exist");
+}

@@ -138,8 +138,10 @@ fn create_materials(
             .collect(),
         marker_mesh: meshes.add(Sphere::new(0.006).mesh().uv(16, 10)),
         pulse_mesh: meshes.add(Capsule3d::new(0.0065, 0.012).mesh()),
+        // Translucent, so the muscle it presses on stays in view.
         tool: materials.add(StandardMaterial {
-            base_color: Color::srgb(0.30, 0.55, 0.62),
+            base_color: Color::srgba(0.36, 0.62, 0.70, 0.55),
+            alpha_mode: AlphaMode::Blend,
             perceptual_roughness: 0.5,
             ..default()
         }),
@@ -474,8 +476,8 @@ fn spawn_tools(
         return;
     };
     let tool_mesh = match relief.tool {
-        ToolKind::MassageHump => meshes.add(Sphere::new(0.05).mesh().uv(32, 18)),
-        ToolKind::PressurePad => meshes.add(Cylinder::new(0.04, 0.018).mesh().resolution(32)),
+        ToolKind::MassageHump => meshes.add(Sphere::new(0.04).mesh().uv(32, 18)),
+        ToolKind::PressurePad => meshes.add(Cylinder::new(0.032, 0.014).mesh().resolution(32)),
         ToolKind::HookedTool => {
             // Built in the tool's own frame: the tip at the origin.
             let lateral = Vec3::X * side.gltf_x_sign();
@@ -501,15 +503,15 @@ fn spawn_tools(
     // The hump and the pad are flattened along the press direction (local Y after the
     // rotation); the hook's mesh is already in place around its tip.
     let (scale, centre_offset_m) = match relief.tool {
-        ToolKind::MassageHump => (Vec3::new(1.2, 0.75, 1.0), 0.05 * 0.75),
-        ToolKind::PressurePad => (Vec3::ONE, 0.009),
+        ToolKind::MassageHump => (Vec3::new(1.2, 0.75, 1.0), 0.04 * 0.75),
+        ToolKind::PressurePad => (Vec3::ONE, 0.007),
         ToolKind::HookedTool => (Vec3::ONE, 0.0),
     };
     let rotation = match relief.tool {
         ToolKind::HookedTool => Quat::IDENTITY,
         _ => placement.outward_rotation(),
     };
-    let arrow_mesh = meshes.add(Cone::new(0.012, 0.03).mesh());
+    let arrow_mesh = meshes.add(Cone::new(0.009, 0.024).mesh());
     let out = -placement.press_dir;
     commands
         .spawn((
@@ -539,7 +541,7 @@ fn spawn_tools(
                 Mesh3d(arrow_mesh),
                 MeshMaterial3d(materials.pressure.clone()),
                 Transform {
-                    translation: out * 0.09,
+                    translation: out * 0.075,
                     rotation: Quat::from_rotation_arc(Vec3::Y, placement.press_dir),
                     scale: Vec3::ONE,
                 },

@@ -107,19 +107,21 @@ pub struct PlacementInputs<'a> {
     pub si_joint: &'a [Vec3],
 }
 
-/// Places a relief tool from the model's own geometry: the hump behind the piriformis on
-/// the buttock's surface, the hook's tip at the front of the iliacus just inside the pelvic
-/// rim, the pad on the skin over the SI joint.
+/// Places a relief tool from the model's own geometry: the hump under the buttock below
+/// and behind the piriformis (where it sits on a seat), the hook's tip at the front of the
+/// iliacus just inside the pelvic rim, the pad on the skin over the SI joint.
 pub fn place_tool(kind: ToolKind, inputs: &PlacementInputs<'_>) -> Option<ToolPlacement> {
     // The subject faces +Z: the back is −Z.
     let backward = Vec3::NEG_Z;
     match kind {
         ToolKind::MassageHump => {
+            // Sitting on it: it presses up and forward into the lower buttock.
+            let down_back = Vec3::new(0.0, -0.6, -0.8);
             let target = centroid(inputs.piriformis)?;
-            let exit = exit_point(inputs.skin, target, backward, 0.012)?;
+            let exit = exit_point(inputs.skin, target, down_back, 0.012)?;
             Some(ToolPlacement {
                 contact_m: exit,
-                press_dir: -backward,
+                press_dir: -down_back.normalize(),
             })
         }
         ToolKind::PressurePad => {
@@ -164,7 +166,7 @@ pub fn hook_centre_line(tip: Vec3, press_dir: Vec3, lateral: Vec3) -> Vec<Vec3> 
         })
         .collect();
     let top = arc[0];
-    let handle_end = top + up * 0.2 - out * 0.04;
+    let handle_end = top + up * 0.11 - out * 0.03;
     let mut line = vec![handle_end, (handle_end + top) * 0.5];
     line.extend(arc);
     let last = line.len() - 1;
@@ -294,6 +296,6 @@ mod tests {
         let line = hook_centre_line(tip, Vec3::new(0.0, -0.6, -0.8), Vec3::X);
         assert_eq!(*line.last().unwrap(), tip);
         // The handle's end is above and in front of the tip.
-        assert!(line[0].y > tip.y + 0.1 && line[0].z > tip.z);
+        assert!(line[0].y > tip.y + 0.05 && line[0].z > tip.z);
     }
 }

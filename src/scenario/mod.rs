@@ -496,6 +496,9 @@ fn rescan(options: &ScenarioOptions, asset_server: &AssetServer, files: &mut Sce
                 None => load_file(asset_server, files, &absolute, builtin),
                 Some(seen) if *seen != modified => {
                     files.modified.insert(absolute.clone(), modified);
+                    if let Some(id) = files.handles.get(&absolute).map(Handle::id) {
+                        files.arrived.remove(&id);
+                    }
                     asset_server.reload(absolute);
                 }
                 Some(_) => {}
@@ -604,8 +607,14 @@ fn apply_commands(
                 }
             }
             ScenarioCommand::Reload => {
-                let paths: Vec<PathBuf> = files.handles.keys().cloned().collect();
-                for path in paths {
+                let reloading: Vec<(PathBuf, AssetId<ScenarioAsset>)> = files
+                    .handles
+                    .iter()
+                    .map(|(path, handle)| (path.clone(), handle.id()))
+                    .collect();
+                for (path, id) in reloading {
+                    // Pending again until the new version arrives.
+                    files.arrived.remove(&id);
                     asset_server.reload(path);
                 }
                 files.last_scan_s = f64::MIN;

@@ -133,9 +133,9 @@ pub fn list_ui(ui: &mut egui::Ui, state: &mut ScenarioPanelState) {
         let response = ui
             .selectable_label(active, text)
             .on_hover_text(&item.subtitle);
-        if !active || state.custom {
-            ui.label(egui::RichText::new(&item.subtitle).small().weak());
-        } else {
+        // The list stays short enough to see the card below it: only the active scenario
+        // shows its one-line subtitle (the others on hover).
+        if active {
             ui.label(egui::RichText::new(&item.subtitle).small());
         }
         if response.clicked() && (!active || state.custom) {
