@@ -1566,3 +1566,97 @@ fn validate_scenarios_lists_every_bad_file_and_exits_2() {
         "{stderr}"
     );
 }
+
+fn panel_state_for(id: &str) -> hipback::scenario::panel::ScenarioPanelState {
+    use hipback::scenario::panel::{CardView, ListItem, ReliefView, ScenarioPanelState};
+    let mut library = hipback::scenario::library::Library::default();
+    hipback::scenario::library::load_folder(
+        &viewer::assets_dir().join("scenarios"),
+        true,
+        &mut library,
+    )
+    .unwrap();
+    let s = library.get(id).unwrap();
+    ScenarioPanelState {
+        items: library
+            .sorted()
+            .iter()
+            .map(|s| ListItem {
+                id: s.id.0.clone(),
+                title: s.title.clone(),
+                subtitle: s.subtitle.clone(),
+                kind: s.kind,
+            })
+            .collect(),
+        active_id: id.to_owned(),
+        card: Some(CardView {
+            title: s.title.clone(),
+            card: s.card.clone(),
+            illustrative: s.illustrative.clone(),
+            citations: s.citations.clone(),
+            relief: s.relief.as_ref().map(|r| ReliefView {
+                how_to: r.how_to.clone(),
+                how_long: r.how_long.clone(),
+                stop_if: r.stop_if.clone(),
+                duration_s: r.duration_s(),
+                time_s: 3.0,
+                playing: true,
+                speed: 1.0,
+            }),
+        }),
+        levels: library.base_state(id, None).unwrap(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn the_scenario_panel_lists_explains_and_sends_commands() {
+    use hipback::scenario::panel::{NOT_A_DIAGNOSIS, scenario_panel_ui};
+    // Tall enough to hold the whole panel (in the app it scrolls).
+    let tall = |state| {
+        Harness::builder()
+            .with_size(bevy_egui::egui::vec2(420.0, 2400.0))
+            .build_ui_state(scenario_panel_ui, state)
+    };
+    let mut harness = tall(panel_state_for("tight_piriformis"));
+    harness.get_by_label(NOT_A_DIAGNOSIS);
+    // The card's three parts and the debated badge.
+    for part in [
+        "What you see",
+        "What people feel",
+        "What a clinician checks",
+    ] {
+        harness.get_by_label(part);
+    }
+    harness.get_by_label("[DEB]");
+    // Picking another scenario.
+    harness.get_by_label("Weak buttock muscles").click();
+    harness.run();
+    assert_eq!(
+        harness.state().commands.last(),
+        Some(&ScenarioCommand::Select("weak_glutes".to_owned()))
+    );
+    harness.get_by_label("Save clip (GIF)").click();
+    harness.run();
+    assert_eq!(
+        harness.state().commands.last(),
+        Some(&ScenarioCommand::SaveClip)
+    );
+
+    // A relief card: its steps, when to stop, and the player.
+    let mut harness = tall(panel_state_for("figure_four_stretch"));
+    harness.get_by_label("What to do");
+    harness.get_by_label_contains("Stop if:");
+    harness.get_by_label("⏸ Pause").click();
+    harness.run();
+    assert_eq!(
+        harness.state().commands.last(),
+        Some(&ScenarioCommand::TogglePlay)
+    );
+
+    // Errors are listed with their place.
+    let mut state = panel_state_for("healthy");
+    state.errors = vec!["mine.scenario.ron:7:28: 1.6 is outside 0–1".to_owned()];
+    let harness = Harness::new_ui_state(scenario_panel_ui, state);
+    harness.get_by_label_contains("mine.scenario.ron:7:28");
+}

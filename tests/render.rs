@@ -65,61 +65,24 @@ fn screenshot(out: &Path, args: &[&str]) -> image::RgbImage {
     image::open(out).unwrap().to_rgb8()
 }
 
-/// A structure's triangles in world space (skinned meshes are in their bind pose, which is
-/// the rest pose: the model's inverse bind matrices undo the joints' rest transforms).
+/// A structure's triangles in world space (read with the shared glb reader: node
+/// transforms in full, skinned meshes in their bind pose, which is the rest pose).
 struct Triangles {
     structure: Structure,
     triangles: Vec<[Vec3; 3]>,
 }
 
 fn model_triangles(path: &Path) -> Vec<Triangles> {
-    let bytes = std::fs::read(path).unwrap();
-    let gltf = gltf::Gltf::from_slice(&bytes).unwrap();
-    let blob = gltf.blob.clone().unwrap();
-    let mut out = Vec::new();
-    let scene = gltf
-        .document
-        .default_scene()
-        .unwrap_or_else(|| gltf.document.scenes().next().unwrap());
-    let mut stack: Vec<(gltf::Node, Mat4)> = scene.nodes().map(|n| (n, Mat4::IDENTITY)).collect();
-    while let Some((node, parent)) = stack.pop() {
-        let world = parent * Mat4::from_cols_array_2d(&node.transform().matrix());
-        for child in node.children() {
-            stack.push((child, world));
-        }
-        let (Some(mesh), Some(name)) = (node.mesh(), node.name()) else {
-            continue;
-        };
-        let Some(structure) = Structure::from_gltf_name(name) else {
-            continue;
-        };
-        let to_world = if node.skin().is_some() {
-            Mat4::IDENTITY
-        } else {
-            world
-        };
-        let mut triangles = Vec::new();
-        for primitive in mesh.primitives() {
-            let reader = primitive.reader(|_| Some(&blob[..]));
-            let positions: Vec<Vec3> = reader
-                .read_positions()
-                .unwrap()
-                .map(|p| to_world.transform_point3(Vec3::from(p)))
-                .collect();
-            let indices: Vec<usize> = match reader.read_indices() {
-                Some(indices) => indices.into_u32().map(|i| i as usize).collect(),
-                None => (0..positions.len()).collect(),
-            };
-            for tri in indices.chunks_exact(3) {
-                triangles.push([positions[tri[0]], positions[tri[1]], positions[tri[2]]]);
-            }
-        }
-        out.push(Triangles {
-            structure,
-            triangles,
-        });
-    }
-    out
+    common::glb::load(path)
+        .meshes
+        .values()
+        .filter_map(|m| {
+            Structure::from_gltf_name(&m.node_name).map(|structure| Triangles {
+                structure,
+                triangles: m.mesh.triangles().collect(),
+            })
+        })
+        .collect()
 }
 
 /// Which structure is in front at each pixel, by a z-buffer over every triangle of the shown

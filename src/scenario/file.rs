@@ -726,6 +726,25 @@ mod tests {
         assert_eq!(s, again, "{text}");
     }
 
+    proptest::proptest! {
+        // Whatever bytes a file holds, parsing returns (an error names the file).
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            if let Err(e) = parse(&bytes, "fuzz.scenario.ron") {
+                proptest::prop_assert!(e.to_string().starts_with("fuzz.scenario.ron"));
+            }
+        }
+
+        // A good file with one byte changed, or cut short anywhere.
+        #[test]
+        fn damaged_good_files_never_panic(at in 0usize..GOOD.len(), byte in proptest::prelude::any::<u8>(), cut in 0usize..GOOD.len()) {
+            let mut bytes = GOOD.as_bytes().to_vec();
+            bytes[at] = byte;
+            let _ = parse(&bytes, "damaged");
+            let _ = parse(&GOOD.as_bytes()[..cut], "cut");
+        }
+    }
+
     #[test]
     fn find_line_col_finds_fields() {
         assert_eq!(

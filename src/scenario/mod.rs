@@ -44,23 +44,9 @@ pub const HEALTHY: &str = "healthy";
 /// The built-in scenario folder inside the assets folder.
 pub const BUILTIN_FOLDER: &str = "scenarios";
 
-/// Where the user's own files live: `$HIPBACK_DATA_DIR`, else `$XDG_DATA_HOME/hipback`, else
-/// `~/.local/share/hipback`.
-pub fn user_data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("HIPBACK_DATA_DIR") {
-        return PathBuf::from(dir);
-    }
-    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir).join("hipback");
-    }
-    std::env::var_os("HOME")
-        .map(|home| PathBuf::from(home).join(".local/share/hipback"))
-        .unwrap_or_else(|| PathBuf::from(".hipback"))
-}
-
 /// The folder custom scenarios are saved to.
 pub fn user_scenario_dir() -> PathBuf {
-    user_data_dir().join("scenarios")
+    crate::files::user_data_dir().join("scenarios")
 }
 
 /// How the scenario plugin is set up by each app.
@@ -241,6 +227,8 @@ pub enum ScenarioCommand {
     SetSpeed(f32),
     /// Read every scenario file again.
     Reload,
+    /// Record the active scenario's clip (a GIF) in the user's folder, in the background.
+    SaveClip,
     /// Save the current levels as a new scenario file in the user's folder.
     SaveCustom {
         /// The new id.
@@ -254,6 +242,22 @@ pub enum ScenarioCommand {
 #[derive(Resource, Clone, Debug, Default, PartialEq)]
 pub struct SaveStatus(pub Option<Result<String, String>>);
 
+/// A clip being recorded by a `hipback record` child process (the window keeps running).
+#[derive(Resource, Default)]
+pub struct ClipJob {
+    child: Option<std::process::Child>,
+    path: PathBuf,
+    /// One line for the panel: recording, saved to…, or what went wrong.
+    pub status: Option<String>,
+}
+
+impl ClipJob {
+    /// Whether a clip is being recorded now.
+    pub fn running(&self) -> bool {
+        self.child.is_some()
+    }
+}
+
 /// The scenario plugin without any UI (tests add it to a renderer-less app).
 pub fn plugin(app: &mut App) {
     app.init_asset::<ScenarioAsset>()
@@ -264,6 +268,7 @@ pub fn plugin(app: &mut App) {
         .init_resource::<ScenarioClock>()
         .init_resource::<ShownState>()
         .init_resource::<SaveStatus>()
+        .init_resource::<ClipJob>()
         .add_systems(Startup, (load_data, start_loading_files))
         .add_systems(
             Update,
@@ -285,7 +290,7 @@ pub fn plugin(app: &mut App) {
         )
         .add_systems(
             Update,
-            (apply_story, derive_structure_looks).in_set(ViewerSystems::Derive),
+            (apply_story, derive_structure_looks, poll_clip_job).in_set(ViewerSystems::Derive),
         )
         .add_plugins(effects::plugin);
     let options = app
@@ -550,6 +555,8 @@ fn apply_commands(
     options: Res<ScenarioOptions>,
     asset_server: Res<AssetServer>,
     mut save_status: ResMut<SaveStatus>,
+    mut clip: ResMut<ClipJob>,
+    model: Option<Res<crate::viewer::model::ModelSource>>,
 ) {
     for command in commands.read() {
         match command {
@@ -620,6 +627,25 @@ fn apply_commands(
                 files.last_scan_s = f64::MIN;
                 rescan(&options, &asset_server, &mut files);
             }
+            ScenarioCommand::SaveClip => {
+                if clip.running() {
+                    continue;
+                }
+                let path = crate::files::user_media_dir().join(format!(
+                    "hipback-{}-{}.gif",
+                    active.id,
+                    crate::files::now_stamp()
+                ));
+                let model = model.as_ref().map(|m| m.path.clone());
+                match start_clip(&active.id, &path, model.as_deref()) {
+                    Ok(child) => {
+                        clip.child = Some(child);
+                        clip.status = Some(format!("Recording the clip… ({})", path.display()));
+                        clip.path = path;
+                    }
+                    Err(e) => clip.status = Some(format!("Could not start recording: {e}")),
+                }
+            }
             ScenarioCommand::SaveCustom { id, title } => {
                 let levels = active.custom.clone().unwrap_or_else(|| {
                     scenarios
@@ -650,6 +676,52 @@ fn apply_commands(
             }
         }
     }
+}
+
+/// Starts `hipback record` for `id` in the background, writing to `path`.
+fn start_clip(id: &str, path: &Path, model: Option<&Path>) -> std::io::Result<std::process::Child> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut command = std::process::Command::new(std::env::current_exe()?);
+    command
+        .args(["record", "--scenario", id, "--size", "640x480", "--out"])
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    if let Some(model) = model {
+        command.arg("--model").arg(model);
+    }
+    command.spawn()
+}
+
+/// Reports when a background recording ends.
+fn poll_clip_job(mut clip: ResMut<ClipJob>) {
+    let Some(child) = clip.child.as_mut() else {
+        return;
+    };
+    let Ok(Some(status)) = child.try_wait() else {
+        return;
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        use std::io::Read as _;
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    let path = clip.path.display().to_string();
+    clip.child = None;
+    clip.status = Some(if status.success() {
+        format!("Clip saved to {path}")
+    } else {
+        let why = stderr
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("hipback: "))
+            .unwrap_or("the recorder stopped")
+            .to_owned();
+        format!("Could not record the clip: {why}")
+    });
 }
 
 /// Writes the levels as a new custom scenario `dir/<id>.scenario.ron`, atomically, never over

@@ -13,7 +13,7 @@ use super::file::{Card, Citation, ScenarioKind};
 use super::library::group_label;
 use super::look;
 use super::state::{BodyState, SPEEDS, applies_to};
-use super::{ActiveScenario, SaveStatus, ScenarioCommand, Scenarios, ShownState};
+use super::{ActiveScenario, ClipJob, SaveStatus, ScenarioCommand, Scenarios, ShownState};
 use crate::anatomy::{Layer, Structure};
 use crate::content::EvidenceGrade;
 use crate::viewer::actions::Action;
@@ -93,6 +93,10 @@ pub struct ScenarioPanelState {
     pub save_title: String,
     /// The last save's outcome.
     pub save_status: Option<Result<String, String>>,
+    /// The clip recording's state, one line.
+    pub clip_status: Option<String>,
+    /// Whether a clip is being recorded.
+    pub clip_running: bool,
     /// What the user asked for this frame.
     pub commands: Vec<ScenarioCommand>,
 }
@@ -110,6 +114,24 @@ pub fn scenario_panel_ui(ui: &mut egui::Ui, state: &mut ScenarioPanelState) {
     ui.separator();
     if let Some(card) = state.card.clone() {
         card_ui(ui, &card, state);
+    }
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        let can_record = !state.custom && !state.clip_running;
+        if ui
+            .add_enabled(can_record, egui::Button::new("Save clip (GIF)"))
+            .on_hover_text(if state.custom {
+                "Save your levels as a scenario first"
+            } else {
+                "Records this scenario as a short animated GIF to take home"
+            })
+            .clicked()
+        {
+            state.commands.push(ScenarioCommand::SaveClip);
+        }
+    });
+    if let Some(status) = &state.clip_status {
+        ui.label(egui::RichText::new(status).small());
     }
     ui.separator();
     legend_ui(ui);
@@ -498,6 +520,7 @@ fn panel_state(
     shown: &ShownState,
     memory: &PanelMemory,
     save: &SaveStatus,
+    clip: &ClipJob,
 ) -> ScenarioPanelState {
     let library = &scenarios.library;
     let items = library
@@ -544,6 +567,8 @@ fn panel_state(
         save_id: memory.save_id.clone(),
         save_title: memory.save_title.clone(),
         save_status: save.0.clone(),
+        clip_status: clip.status.clone(),
+        clip_running: clip.running(),
         commands: Vec::new(),
     }
 }
@@ -554,12 +579,13 @@ fn scenario_panel_system(
     active: Res<ActiveScenario>,
     shown: Res<ShownState>,
     save: Res<SaveStatus>,
+    clip: Res<ClipJob>,
     mut memory: ResMut<PanelMemory>,
     mut insets: ResMut<PanelInsets>,
     mut commands: MessageWriter<ScenarioCommand>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
-    let mut state = panel_state(&scenarios, &active, &shown, &memory, &save);
+    let mut state = panel_state(&scenarios, &active, &shown, &memory, &save, &clip);
     let mut root = egui::Ui::new(
         ctx.clone(),
         "scenario_viewport".into(),

@@ -441,8 +441,10 @@ mod tests {
 
     #[test]
     fn playback_stops_at_the_end_and_restarts() {
-        let mut p = Playback::default();
-        p.speed = 2.0;
+        let mut p = Playback {
+            speed: 2.0,
+            ..Playback::default()
+        };
         p.advance(3.0, 5.0);
         assert_eq!(p.time_s, 5.0);
         assert!(!p.playing);

@@ -313,10 +313,10 @@ fn apply_morph_weights(
         let Ok(mut node_weights) = weights.get_mut(target) else {
             continue;
         };
-        if node_weights.weights().first() != Some(&weight.0) {
-            if let Some(first) = node_weights.weights_mut().first_mut() {
-                *first = weight.0;
-            }
+        if node_weights.weights().first() != Some(&weight.0)
+            && let Some(first) = node_weights.weights_mut().first_mut()
+        {
+            *first = weight.0;
         }
     }
 }

@@ -5,6 +5,7 @@
 use bevy::camera::{CameraOutputMode, Viewport, visibility::RenderLayers};
 use bevy::prelude::*;
 use bevy::render::render_resource::BlendState;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::window::PrimaryWindow;
 use bevy_egui::{
     EguiContexts, EguiGlobalSettings, EguiPrimaryContextPass, PrimaryEguiContext, egui,
@@ -51,6 +52,8 @@ pub enum PanelCommand {
     Action(Action),
     /// Deselect.
     ClearSelection,
+    /// Save the 3D view as a PNG in the user's folder.
+    SavePicture,
 }
 
 /// Everything the panel reads and edits.
@@ -64,6 +67,8 @@ pub struct PanelState {
     pub show_help: bool,
     /// One line about the model (loading, ready, error).
     pub model_status: String,
+    /// Where the last picture went (or why it failed).
+    pub picture_status: Option<String>,
     /// What the user asked for this frame.
     pub commands: Vec<PanelCommand>,
 }
@@ -86,8 +91,20 @@ pub fn panel_ui(ui: &mut egui::Ui, state: &mut PanelState) {
     selection_ui(ui, state);
     ui.add_space(6.0);
     ui.separator();
-    if action_button(ui, "Keyboard shortcuts", Action::ToggleHelp) {
-        state.show_help = !state.show_help;
+    ui.horizontal(|ui| {
+        if action_button(ui, "Keyboard shortcuts", Action::ToggleHelp) {
+            state.show_help = !state.show_help;
+        }
+        if ui
+            .button("Save picture")
+            .on_hover_text("Saves the 3D view as a PNG in your hipback folder")
+            .clicked()
+        {
+            state.commands.push(PanelCommand::SavePicture);
+        }
+    });
+    if let Some(status) = &state.picture_status {
+        ui.label(egui::RichText::new(status).small());
     }
 }
 
@@ -232,6 +249,10 @@ pub fn help_ui(ui: &mut egui::Ui) {
         });
 }
 
+/// Where the last "Save picture" went.
+#[derive(Resource, Clone, Debug, Default, PartialEq)]
+pub struct PictureStatus(pub Option<String>);
+
 /// Widths of the panels at the window's left and right edges, logical pixels: the 3D view
 /// uses what they leave free. Each panel writes its own side.
 #[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]
@@ -245,6 +266,7 @@ pub struct PanelInsets {
 pub fn plugin(app: &mut App) {
     app.add_plugins(bevy_egui::EguiPlugin::default())
         .init_resource::<PanelInsets>()
+        .init_resource::<PictureStatus>()
         .add_systems(Startup, spawn_ui_camera)
         .add_systems(EguiPrimaryContextPass, panel_system)
         .add_systems(Update, fit_viewport);
@@ -290,6 +312,9 @@ fn panel_system(
     model: Res<ModelState>,
     mut egui_owns_keyboard: ResMut<EguiOwnsKeyboard>,
     mut actions: MessageWriter<Action>,
+    mut commands: Commands,
+    picture: Res<PictureStatus>,
+    camera: Query<&Camera, With<MainCamera>>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     if !*styled {
@@ -311,6 +336,7 @@ fn panel_system(
         selection: selection.selected.map(|s| SelectionCard::new(s, &content)),
         show_help: help.0,
         model_status: status_line(&model),
+        picture_status: picture.0.clone(),
         commands: Vec::new(),
     };
     let mut root = egui::Ui::new(
@@ -355,6 +381,17 @@ fn panel_system(
                 actions.write(action);
             }
             PanelCommand::ClearSelection => selection.selected = None,
+            PanelCommand::SavePicture => {
+                let path = crate::files::user_media_dir()
+                    .join(format!("hipback-{}.png", crate::files::now_stamp()));
+                let crop = camera
+                    .iter()
+                    .next()
+                    .and_then(Camera::physical_viewport_rect);
+                commands
+                    .spawn(Screenshot::primary_window())
+                    .observe(save_picture(path, crop));
+            }
         }
     }
     // Keys belong to egui only while it edits text or shows a popup; a focused button
@@ -363,6 +400,33 @@ fn panel_system(
         ctx.text_edit_focused() || ctx.any_popup_open(),
     ));
     Ok(())
+}
+
+/// Saves a captured window, cropped to the 3D view, and reports where it went.
+fn save_picture(
+    path: std::path::PathBuf,
+    crop: Option<URect>,
+) -> impl FnMut(On<ScreenshotCaptured>, ResMut<PictureStatus>) {
+    move |captured, mut status| {
+        let result = super::screenshot::frame_to_rgb(&captured.image).and_then(|frame| {
+            let frame = match crop {
+                Some(r) if r.max.x <= frame.width() && r.max.y <= frame.height() => {
+                    image::imageops::crop_imm(&frame, r.min.x, r.min.y, r.width(), r.height())
+                        .to_image()
+                }
+                _ => frame,
+            };
+            let mut png = Vec::new();
+            frame
+                .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+                .map_err(|e| e.to_string())?;
+            crate::files::write_atomically(&path, &png).map_err(|e| e.to_string())
+        });
+        status.0 = Some(match result {
+            Ok(()) => format!("Picture saved to {}", path.display()),
+            Err(e) => format!("Could not save the picture ({}): {e}", path.display()),
+        });
+    }
 }
 
 /// Keeps the 3D camera's viewport between the panels.
