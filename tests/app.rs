@@ -158,7 +158,7 @@ fn material_of(app: &mut App, entity: Entity) -> StandardMaterial {
     let handle = app
         .world()
         .get::<MeshMaterial3d<StandardMaterial>>(entity)
-        .unwrap()
+        .unwrap_or_else(|| panic!("{entity} has no material (was the model respawned?)"))
         .0
         .clone();
     app.world()
@@ -1092,6 +1092,14 @@ fn switching_eases_in_and_the_model_follows() {
     let faded = &app.world().resource::<viewer::layers::FadedStructures>().0;
     assert!(faded.contains(&Structure::from_gltf_name("gluteus_maximus_r").unwrap()));
     assert!(!faded.contains(&Structure::from_gltf_name("gluteus_maximus_l").unwrap()));
+    let glute_r = entity_of(&mut app, "gluteus_maximus_r");
+    let glute_l = entity_of(&mut app, "gluteus_maximus_l");
+    assert_eq!(
+        material_of(&mut app, glute_r).base_color.alpha(),
+        XRAY_OPACITY_0_TO_1,
+        "the right buttock muscle is not faded"
+    );
+    assert_eq!(material_of(&mut app, glute_l).base_color.alpha(), 1.0);
 }
 
 /// Once the state has arrived, frames write no material and no mesh, although trigger points

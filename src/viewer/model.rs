@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use bevy::gltf::{Gltf, GltfAssetLabel, GltfMeshName, GltfPlugin};
+use bevy::gltf::{GltfAssetLabel, GltfMeshName, GltfPlugin};
 use bevy::mesh::MeshVertexAttribute;
 use bevy::prelude::*;
 use bevy::render::render_resource::VertexFormat;
@@ -182,10 +182,9 @@ pub enum ModelState {
     Failed(ModelError),
 }
 
-/// Handles kept so load failures can be noticed.
+/// The scene's handle, kept so a load failure can be noticed.
 #[derive(Resource)]
 struct ModelHandles {
-    file: Handle<Gltf>,
     scene: Handle<WorldAsset>,
 }
 
@@ -195,9 +194,10 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(Update, watch_load_failure);
 }
 
-/// Starts loading the model and spawns its root.
+/// Starts loading the model and spawns its root. Only the scene is requested: a second
+/// request for the file itself could race with it, load the file twice and replace the
+/// scene asset, which respawns the whole model (new entities) a few frames later.
 fn spawn_model(mut commands: Commands, asset_server: Res<AssetServer>, source: Res<ModelSource>) {
-    let file: Handle<Gltf> = asset_server.load(source.path.clone());
     let scene: Handle<WorldAsset> =
         asset_server.load(GltfAssetLabel::Scene(0).from_asset(source.path.clone()));
     commands
@@ -209,7 +209,7 @@ fn spawn_model(mut commands: Commands, asset_server: Res<AssetServer>, source: R
             Visibility::default(),
         ))
         .observe(tag_structures);
-    commands.insert_resource(ModelHandles { file, scene });
+    commands.insert_resource(ModelHandles { scene });
 }
 
 /// Turns a failed asset load into [`ModelState::Failed`].
@@ -223,14 +223,11 @@ fn watch_load_failure(
     if *state != ModelState::Loading {
         return;
     }
-    for id in [handles.file.id().untyped(), handles.scene.id().untyped()] {
-        if let Some(bevy::asset::LoadState::Failed(err)) = asset_server.get_load_state(id) {
-            *state = ModelState::Failed(ModelError::Invalid {
-                path: source.path.display().to_string(),
-                reason: err.to_string(),
-            });
-            return;
-        }
+    if let Some(bevy::asset::LoadState::Failed(err)) = asset_server.get_load_state(&handles.scene) {
+        *state = ModelState::Failed(ModelError::Invalid {
+            path: source.path.display().to_string(),
+            reason: err.to_string(),
+        });
     }
 }
 
