@@ -19,3 +19,27 @@ for view in anterior posterior left superior; do
 done
 "$bin" screenshot --view posterior --size 640x480 --layers bones,si --out "$out/bones-posterior.png"
 "$bin" screenshot --view anterior --size 640x480 --layers bones,si --out "$out/bones-anterior.png"
+
+# Scenarios: before and after, each in its story view (the scenario's own camera).
+# Problems: healthy (before) and the scenario (after). Reliefs: the tool pressing at the end of
+# its press phase (before the tissue lets go) and the end of the timeline (after).
+size=420x315
+for scenario in tight_piriformis weak_glutes tight_iliopsoas si_joint_dysfunction \
+  gluteus_minimus_pseudosciatica; do
+  view=$("$bin" report --scenario "$scenario" --json | sed -n 's/.*"story_view": "\([a-z]*\)".*/\1/p')
+  "$bin" screenshot --scenario healthy --view "$view" --size "$size" \
+    --out "$out/scenario-$scenario-before.png"
+  "$bin" screenshot --scenario "$scenario" --size "$size" \
+    --out "$out/scenario-$scenario-after.png"
+done
+for scenario in figure_four_stretch iliacus_release si_pressure_rocking; do
+  # The end of the press phase: where the timeline's tool pressure first reaches 1.
+  press=$(grep -o 'press_s: [0-9.]*' "assets/scenarios/$scenario.scenario.ron" | sed 's/press_s: //')
+  "$bin" screenshot --scenario "$scenario" --at "$press" --size "$size" \
+    --out "$out/scenario-$scenario-before.png"
+  "$bin" screenshot --scenario "$scenario" --size "$size" \
+    --out "$out/scenario-$scenario-after.png"
+done
+# The take-home clip.
+"$bin" record --scenario tight_piriformis --seconds 5 --fps 8 --size 320x240 \
+  --out "$out/tight_piriformis.gif"

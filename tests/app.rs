@@ -1668,3 +1668,23 @@ fn the_scenario_panel_lists_explains_and_sends_commands() {
     let harness = Harness::new_ui_state(scenario_panel_ui, state);
     harness.get_by_label_contains("mine.scenario.ron:7:28");
 }
+
+/// README's shortcut table is the action table: same keys, same words, same order.
+#[test]
+fn readme_lists_every_shortcut_as_the_app_does() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    // The table under the heading: from its header row to the first line that is not a row.
+    let rows: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("### Keyboard shortcuts"))
+        .skip_while(|l| !l.starts_with("| Key"))
+        .skip(2)
+        .take_while(|l| l.starts_with("| "))
+        .collect();
+    let expected: Vec<String> = Action::all()
+        .into_iter()
+        .map(|a| format!("| {} | {} |", a.key_label(), a.label()))
+        .collect();
+    assert_eq!(rows, expected);
+}

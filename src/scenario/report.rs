@@ -26,6 +26,8 @@ pub struct ReportScenario {
     pub kind: ScenarioKind,
     /// The relief timeline's length, seconds (`null` for other kinds).
     pub duration_s: Option<f32>,
+    /// The view that tells its story (`posterior`, …; `null` if it names none).
+    pub story_view: Option<super::file::StoryView>,
 }
 
 /// The whole report.
@@ -74,6 +76,7 @@ pub fn report(
             title: scenario.title.clone(),
             kind: scenario.kind,
             duration_s,
+            story_view: scenario.story.view,
         },
         at_s,
         tool_pressure: match (duration_s, at_s) {
