@@ -406,7 +406,13 @@ fn start_loading_files(
 
 fn load_file(asset_server: &AssetServer, files: &mut ScenarioFiles, path: &Path, builtin: bool) {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let handle: Handle<ScenarioAsset> = asset_server.load(absolute.clone());
+    // Files inside the assets folder load by their path in it, so Bevy's file watcher (the
+    // `dev` feature) matches its change events to them; others by their absolute path.
+    let assets = std::path::absolute(crate::viewer::assets_dir()).unwrap_or_default();
+    let handle: Handle<ScenarioAsset> = match absolute.strip_prefix(&assets) {
+        Ok(inside) => asset_server.load(inside.to_path_buf()),
+        Err(_) => asset_server.load(absolute.clone()),
+    };
     files
         .modified
         .insert(absolute.clone(), modified_time(&absolute));
@@ -414,6 +420,14 @@ fn load_file(asset_server: &AssetServer, files: &mut ScenarioFiles, path: &Path,
         files.builtin.insert(absolute.clone());
     }
     files.handles.insert(absolute, handle);
+}
+
+/// Reloads a file by the asset path it was loaded with (inside the assets folder or absolute).
+fn reload(asset_server: &AssetServer, id: AssetId<ScenarioAsset>, path: &Path) {
+    match asset_server.get_path(id) {
+        Some(asset_path) => asset_server.reload(asset_path.into_owned()),
+        None => asset_server.reload(path.to_path_buf()),
+    }
 }
 
 fn modified_time(path: &Path) -> Option<SystemTime> {
@@ -503,8 +517,8 @@ fn rescan(options: &ScenarioOptions, asset_server: &AssetServer, files: &mut Sce
                     files.modified.insert(absolute.clone(), modified);
                     if let Some(id) = files.handles.get(&absolute).map(Handle::id) {
                         files.arrived.remove(&id);
+                        reload(&asset_server, id, &absolute);
                     }
-                    asset_server.reload(absolute);
                 }
                 Some(_) => {}
             }
@@ -622,7 +636,7 @@ fn apply_commands(
                 for (path, id) in reloading {
                     // Pending again until the new version arrives.
                     files.arrived.remove(&id);
-                    asset_server.reload(path);
+                    reload(&asset_server, id, &path);
                 }
                 files.last_scan_s = f64::MIN;
                 rescan(&options, &asset_server, &mut files);

@@ -77,7 +77,9 @@ pub fn asset_plugin() -> AssetPlugin {
         file_path: assets_dir().display().to_string(),
         meta_check: AssetMetaCheck::Never,
         unapproved_path_mode: UnapprovedPathMode::Allow,
-        watch_for_changes_override: Some(false),
+        // Bevy's file watcher (hot reload of the assets folder) only in `dev` builds; release
+        // builds reload scenario files with `--watch` or the Reload button.
+        watch_for_changes_override: Some(cfg!(feature = "dev")),
         ..default()
     }
 }
