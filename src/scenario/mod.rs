@@ -4,7 +4,7 @@
 //! `tense` morph, the nerve's `compressed` morph and glow, the SI joint's colour, pulsing
 //! trigger points, nerve pulses and the relief tools.
 //!
-//! The maths is plain Rust in [`file`], [`library`], [`state`], [`look`] and [`markers`];
+//! The maths is plain Rust in [`mod@file`], [`library`], [`state`], [`look`] and [`markers`];
 //! the systems here only feed it time and files and hand the result to the viewer's single
 //! writer of materials and morph weights (through [`crate::viewer::look::Tint`] and
 //! [`crate::viewer::look::MorphWeight`]).
