@@ -23,6 +23,8 @@ pub struct AppOptions {
     pub viewer: ViewerOptions,
     /// The scenario options.
     pub scenario: ScenarioOptions,
+    /// When to see a clinician, other sources of pain (the window shows it).
+    pub guidance: Option<crate::content::guidance::Guidance>,
 }
 
 /// The interactive window app; with `smoke` it renders that many frames, saves the window and
@@ -49,6 +51,9 @@ pub fn window_app(options: &AppOptions, smoke: Option<SmokeTest>) -> App {
         MeshPickingPlugin,
     ));
     viewer::insert_options(&mut app, &options.viewer);
+    if let Some(guidance) = &options.guidance {
+        app.insert_resource(guidance.clone());
+    }
     app.insert_resource(options.scenario.clone())
         .add_plugins((
             core_plugin,

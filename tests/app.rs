@@ -1662,6 +1662,35 @@ fn the_scenario_panel_lists_explains_and_sends_commands() {
         Some(&ScenarioCommand::TogglePlay)
     );
 
+    // The urgent signs and the other sources of pain are one click from the start.
+    let mut state = panel_state_for("healthy");
+    state.guidance = Some(
+        hipback::content::guidance::Guidance::from_file(
+            &viewer::assets_dir().join(hipback::content::guidance::GUIDANCE_FILE),
+        )
+        .unwrap(),
+    );
+    let guidance = state.guidance.clone().unwrap();
+    let mut harness = tall(state);
+    assert!(
+        harness
+            .query_by_label_contains(&guidance.urgent.facts[0].text)
+            .is_none(),
+        "the urgent section starts collapsed"
+    );
+    harness
+        .get_by_label_contains("When to see a clinician urgently")
+        .click();
+    harness.run();
+    for fact in &guidance.urgent.facts {
+        harness.get_by_label_contains(&fact.text);
+    }
+    harness
+        .get_by_label_contains(&guidance.other_sources.title)
+        .click();
+    harness.run();
+    harness.get_by_label_contains(&guidance.other_sources.facts[0].text);
+
     // Errors are listed with their place.
     let mut state = panel_state_for("healthy");
     state.errors = vec!["mine.scenario.ron:7:28: 1.6 is outside 0–1".to_owned()];

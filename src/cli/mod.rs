@@ -368,10 +368,13 @@ fn run_window(args: &WindowArgs) -> Result<ExitCode, String> {
         }),
         _ => None,
     };
-    let mut scenario = ScenarioOptions::window(&id, args.watch);
-    // The start view is already the story's (or the one asked for).
-    scenario.story_camera = true;
-    let options = AppOptions { viewer, scenario };
+    let guidance_file = viewer::assets_dir().join(crate::content::guidance::GUIDANCE_FILE);
+    let guidance = crate::content::guidance::Guidance::from_file(&guidance_file)?;
+    let options = AppOptions {
+        viewer,
+        scenario: ScenarioOptions::window(&id, args.watch),
+        guidance: Some(guidance),
+    };
     Ok(exit_code(app::window_app(&options, smoke).run()))
 }
 
@@ -395,6 +398,7 @@ fn run_screenshot(model: &ModelArgs, args: &ScreenshotArgs) -> Result<ExitCode, 
     let options = AppOptions {
         viewer,
         scenario: ScenarioOptions::still(&id, args.at),
+        guidance: None,
     };
     Ok(exit_code(app::offscreen_app(&options, shot).run()))
 }
@@ -428,6 +432,7 @@ fn run_record(model: &ModelArgs, args: &RecordArgs) -> Result<ExitCode, String> 
     let options = AppOptions {
         viewer,
         scenario: ScenarioOptions::still(&args.scenario, None),
+        guidance: None,
     };
     Ok(exit_code(app::record_app(&options, recording).run()))
 }

@@ -2,6 +2,8 @@
 //! and evidence grade. The text lives in `assets/data/structures.ron`; this module only parses
 //! and checks it (pure, no ECS).
 
+pub mod guidance;
+
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -198,6 +200,59 @@ impl ContentTable {
     }
 }
 
+/// Words that mark a statement as uncertain. A debated (DEB) claim must use one, so it is
+/// never worded as fact.
+pub const HEDGES: &[&str] = &[
+    "debated",
+    "controversial",
+    "cannot tell",
+    "not reliable",
+    "not proven",
+    "unclear",
+    "uncertain",
+    "may",
+    "might",
+    "one idea",
+    "suggest",
+    "hypothesis",
+    "proposed",
+    "not confirmed",
+    "doubtful",
+    "weak evidence",
+    "unknown",
+];
+
+/// Words that frighten rather than inform; no text the app shows uses them.
+pub const FEAR_WORDS: &[&str] = &[
+    "danger",
+    "dangerous",
+    "damage",
+    "damaged",
+    "degenerate",
+    "degeneration",
+    "degenerative",
+    "crippling",
+    "wear and tear",
+    "alarming",
+    "severe",
+    "teaching point",
+];
+
+/// Whether `text` contains `word` (or phrase) as whole words, in any case.
+pub fn contains_word(text: &str, word: &str) -> bool {
+    let text = text.to_lowercase();
+    let is_word_char = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    text.match_indices(word).any(|(i, m)| {
+        !is_word_char(text[..i].chars().next_back())
+            && !is_word_char(text[i + m.len()..].chars().next())
+    })
+}
+
+/// Whether a claim of this grade is worded as its grade allows: a DEB claim hedges.
+pub fn worded_for_grade(text: &str, grade: EvidenceGrade) -> bool {
+    grade != EvidenceGrade::Debated || HEDGES.iter().any(|h| contains_word(text, h))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,24 +276,154 @@ mod tests {
         }
     }
 
-    #[test]
-    fn debated_claims_are_worded_as_debated() {
+    fn assets() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets")
+    }
+
+    /// One claim the app shows, with where it comes from, for the checks below.
+    struct Claim {
+        place: String,
+        text: String,
+        source: String,
+        grade: EvidenceGrade,
+        anatomy: bool,
+    }
+
+    /// Every claim of every text file the app shows: the structure entries, the guidance, the
+    /// scenarios' citations and cards, the trigger points and the compensation rules.
+    fn every_claim() -> Vec<Claim> {
+        let mut claims = Vec::new();
         let table = ContentTable::from_ron_str(&bundled(), "structures.ron").unwrap();
         for kind in StructureKind::ALL {
             let info = table.info(kind).unwrap();
-            for fact in info.facts() {
-                if fact.grade == EvidenceGrade::Debated {
-                    let text = fact.text.to_lowercase();
-                    assert!(
-                        ["debated", "controversial", "cannot tell", "not reliable"]
-                            .iter()
-                            .any(|w| text.contains(w)),
-                        "{kind:?}: a [DEB] fact must say it is debated: {}",
-                        fact.text
-                    );
+            for (i, fact) in info.facts().enumerate() {
+                claims.push(Claim {
+                    place: format!("structures.ron {}/{i}", kind.base_name()),
+                    text: fact.text.clone(),
+                    source: fact.source.clone(),
+                    grade: fact.grade,
+                    // The first fact says what the structure is and does: plain anatomy.
+                    anatomy: i == 0,
+                });
+            }
+        }
+        let guidance =
+            guidance::Guidance::from_file(&assets().join(guidance::GUIDANCE_FILE)).unwrap();
+        for section in guidance.sections() {
+            for fact in &section.facts {
+                claims.push(Claim {
+                    place: format!("guidance.ron {}", section.title),
+                    text: fact.text.clone(),
+                    source: fact.source.clone(),
+                    grade: fact.grade,
+                    anatomy: false,
+                });
+            }
+        }
+        let mut library = crate::scenario::library::Library::default();
+        crate::scenario::library::load_folder(&assets().join("scenarios"), true, &mut library)
+            .unwrap();
+        assert!(library.errors().is_empty(), "{:?}", library.errors());
+        for scenario in library.sorted() {
+            for citation in &scenario.citations {
+                claims.push(Claim {
+                    place: format!("{}.scenario.ron", scenario.id),
+                    text: citation.claim.clone(),
+                    source: citation.source.clone(),
+                    grade: citation.grade,
+                    anatomy: false,
+                });
+            }
+        }
+        let points: crate::scenario::data::TriggerPointTable = crate::scenario::data::load_ron(
+            &assets().join(crate::scenario::data::TRIGGER_POINTS_FILE),
+        )
+        .unwrap();
+        for p in &points.points {
+            claims.push(Claim {
+                place: format!("trigger_points.ron {}", p.id),
+                text: p.location.clone(),
+                source: p.source.clone(),
+                grade: p.grade,
+                anatomy: false,
+            });
+        }
+        let rules: crate::scenario::data::CompensationTable = crate::scenario::data::load_ron(
+            &assets().join(crate::scenario::data::COMPENSATION_FILE),
+        )
+        .unwrap();
+        for r in &rules.rules {
+            claims.push(Claim {
+                place: format!("compensation.ron {}", r.weak.0.base_name()),
+                text: r.why.clone(),
+                source: r.source.clone(),
+                grade: r.grade,
+                anatomy: false,
+            });
+        }
+        claims
+    }
+
+    #[test]
+    fn every_claim_has_a_source_a_grade_and_the_wording_its_grade_allows() {
+        let claims = every_claim();
+        assert!(claims.len() > 80, "only {} claims found", claims.len());
+        for c in &claims {
+            assert!(!c.text.trim().is_empty(), "{}: empty text", c.place);
+            assert!(!c.source.trim().is_empty(), "{}: no source", c.place);
+            assert!(
+                worded_for_grade(&c.text, c.grade),
+                "{}: a [DEB] claim must be worded as debated: {}",
+                c.place,
+                c.text
+            );
+            assert!(
+                !(c.anatomy && c.grade == EvidenceGrade::Unverified),
+                "{}: plain anatomy graded UNVER: {}",
+                c.place,
+                c.text
+            );
+            for word in FEAR_WORDS {
+                assert!(
+                    !contains_word(&c.text, word),
+                    "{}: `{word}` in: {}",
+                    c.place,
+                    c.text
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_cards_use_calm_words() {
+        let mut library = crate::scenario::library::Library::default();
+        crate::scenario::library::load_folder(&assets().join("scenarios"), true, &mut library)
+            .unwrap();
+        for s in library.sorted() {
+            for text in [
+                &s.card.what_you_see,
+                &s.card.what_people_feel,
+                &s.card.what_a_clinician_checks,
+                &s.subtitle,
+            ] {
+                for word in FEAR_WORDS {
+                    assert!(!contains_word(text, word), "{}: `{word}` in: {text}", s.id);
                 }
             }
         }
+    }
+
+    #[test]
+    fn hedge_words_are_found_as_words() {
+        assert!(contains_word("It may help", "may"));
+        assert!(!contains_word("In Mayo's series", "may"));
+        assert!(!contains_word("dismay", "may"));
+        assert!(worded_for_grade("This is debated.", EvidenceGrade::Debated));
+        assert!(!worded_for_grade(
+            "Tight hip flexors cause lordosis.",
+            EvidenceGrade::Debated
+        ));
+        assert!(worded_for_grade("Plain fact.", EvidenceGrade::Established));
     }
 
     #[test]

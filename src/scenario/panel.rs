@@ -16,6 +16,7 @@ use super::state::{BodyState, SPEEDS, applies_to};
 use super::{ActiveScenario, ClipJob, SaveStatus, ScenarioCommand, Scenarios, ShownState};
 use crate::anatomy::{Layer, Structure};
 use crate::content::EvidenceGrade;
+use crate::content::guidance::{Guidance, Section};
 use crate::viewer::actions::Action;
 use crate::viewer::look::atlas_colour;
 use crate::viewer::ui::{PanelInsets, grade_colour};
@@ -73,6 +74,8 @@ pub struct CardView {
 /// Everything the scenario panel reads and edits.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScenarioPanelState {
+    /// When to see a clinician urgently, other sources of pain, nerve symptoms.
+    pub guidance: Option<Guidance>,
     /// The list, in order.
     pub items: Vec<ListItem>,
     /// The active scenario's id.
@@ -105,6 +108,9 @@ pub struct ScenarioPanelState {
 pub fn scenario_panel_ui(ui: &mut egui::Ui, state: &mut ScenarioPanelState) {
     ui.heading("Scenarios");
     ui.label(egui::RichText::new(NOT_A_DIAGNOSIS).italics().weak());
+    if let Some(guidance) = &state.guidance {
+        guidance_ui(ui, guidance);
+    }
     ui.add_space(4.0);
     list_ui(ui, state);
     if !state.errors.is_empty() || state.pending > 0 {
@@ -139,6 +145,41 @@ pub fn scenario_panel_ui(ui: &mut egui::Ui, state: &mut ScenarioPanelState) {
     egui::CollapsingHeader::new("Adjust the levels (for clinicians)")
         .id_salt("custom_levels")
         .show(ui, |ui| custom_ui(ui, state));
+}
+
+/// The guidance sections, each one click away (collapsed at start).
+pub fn guidance_ui(ui: &mut egui::Ui, guidance: &Guidance) {
+    for (i, section) in guidance.sections().into_iter().enumerate() {
+        // The urgent signs stand out, calmly.
+        let title = if i == 0 {
+            egui::RichText::new(format!("⚠ {}", section.title))
+                .strong()
+                .color(egui::Color32::from_rgb(235, 190, 110))
+        } else {
+            egui::RichText::new(&section.title).strong()
+        };
+        egui::CollapsingHeader::new(title)
+            .id_salt(("guidance", i))
+            .show(ui, |ui| section_ui(ui, section));
+    }
+}
+
+fn section_ui(ui: &mut egui::Ui, section: &Section) {
+    if !section.intro.is_empty() {
+        ui.label(&section.intro);
+    }
+    for fact in &section.facts {
+        ui.add_space(2.0);
+        ui.horizontal_wrapped(|ui| {
+            badge(ui, fact.grade);
+            ui.label(&fact.text);
+        });
+        ui.label(
+            egui::RichText::new(format!("Source: {}", fact.source))
+                .small()
+                .weak(),
+        );
+    }
 }
 
 /// The scenario list, grouped, with the active one highlighted.
@@ -368,7 +409,8 @@ pub fn legend_ui(ui: &mut egui::Ui) {
     ui.label(
         egui::RichText::new(
             "● Pulsing dots: trigger points. ● Glowing bands running down the nerve: it is \
-             being squeezed; faster and brighter means more.",
+             being squeezed; faster and brighter means more. How much the nerve is squeezed \
+             and how fast tissue lets go are illustrative: no study has measured them.",
         )
         .small(),
     );
@@ -521,6 +563,7 @@ fn panel_state(
     memory: &PanelMemory,
     save: &SaveStatus,
     clip: &ClipJob,
+    guidance: Option<&Guidance>,
 ) -> ScenarioPanelState {
     let library = &scenarios.library;
     let items = library
@@ -557,6 +600,7 @@ fn panel_state(
             .unwrap_or_default()
     });
     ScenarioPanelState {
+        guidance: guidance.cloned(),
         items,
         active_id: active.id.clone(),
         card,
@@ -580,12 +624,21 @@ fn scenario_panel_system(
     shown: Res<ShownState>,
     save: Res<SaveStatus>,
     clip: Res<ClipJob>,
+    guidance: Option<Res<Guidance>>,
     mut memory: ResMut<PanelMemory>,
     mut insets: ResMut<PanelInsets>,
     mut commands: MessageWriter<ScenarioCommand>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
-    let mut state = panel_state(&scenarios, &active, &shown, &memory, &save, &clip);
+    let mut state = panel_state(
+        &scenarios,
+        &active,
+        &shown,
+        &memory,
+        &save,
+        &clip,
+        guidance.as_deref(),
+    );
     let mut root = egui::Ui::new(
         ctx.clone(),
         "scenario_viewport".into(),
