@@ -269,7 +269,7 @@ impl fmt::Display for Structure {
 }
 
 /// The body regions every skin vertex is labelled with (glTF attribute `_REGION`, the
-/// index into [`SkinRegion::ALL`]; the names are also in the skin mesh's `extras.regionNames`).
+/// index into [`SkinRegion::all`]; the names are also in the skin mesh's `extras.regionNames`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SkinRegionKind {
     /// Paraspinal lumbar skin.
@@ -403,6 +403,124 @@ impl SkinRegion {
     }
 }
 
+/// How a sciatic nerve division passes the piriformis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+pub enum PiriformisPassage {
+    /// Below the muscle, through the infrapiriform foramen (the usual course).
+    Below,
+    /// Through the muscle belly.
+    Through,
+    /// Above the muscle, through the suprapiriform foramen.
+    Above,
+}
+
+/// The sciatic nerve's relation to the piriformis, Beaton & Anson's types (Anat Rec 1937).
+/// Type A is the usual nerve, the required `sciatic_nerve_*` structures; the other types are
+/// extra, whole nerves in the model (roots, divisions, down the thigh) under their own names,
+/// hidden unless the viewer shows them. Prevalence and sources are data:
+/// [`NerveVariantFacts`] in `assets/anatomy/nerve_variants.ron`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+pub enum NerveVariant {
+    /// Undivided nerve below the piriformis (the usual course).
+    A,
+    /// Divided: the common fibular division through the piriformis, the tibial below.
+    B,
+    /// Divided: the common fibular division above the piriformis, the tibial below.
+    C,
+}
+
+impl NerveVariant {
+    /// Every type in the model, usual first.
+    pub const ALL: [NerveVariant; 3] = [NerveVariant::A, NerveVariant::B, NerveVariant::C];
+
+    /// The types generated as extra nodes besides the usual nerve.
+    pub const EXTRA: [NerveVariant; 2] = [NerveVariant::B, NerveVariant::C];
+
+    /// Node and mesh name in the glTF file: type A is the usual `sciatic_nerve_l` / `_r`.
+    pub fn gltf_name(self, side: Side) -> String {
+        match self {
+            NerveVariant::A => Structure {
+                kind: StructureKind::SciaticNerve,
+                side,
+            }
+            .gltf_name(),
+            NerveVariant::B => format!("sciatic_nerve_variant_b{}", side.suffix()),
+            NerveVariant::C => format!("sciatic_nerve_variant_c{}", side.suffix()),
+        }
+    }
+
+    /// Parses a glTF node or mesh name of an extra nerve (types B, C); `None` otherwise.
+    pub fn from_gltf_name(name: &str) -> Option<(NerveVariant, Side)> {
+        NerveVariant::EXTRA.iter().find_map(|v| {
+            [Side::Left, Side::Right]
+                .into_iter()
+                .find(|s| v.gltf_name(*s) == name)
+                .map(|s| (*v, s))
+        })
+    }
+
+    /// Human-readable name.
+    pub fn label(self) -> &'static str {
+        match self {
+            NerveVariant::A => "Sciatic nerve, type A: undivided, below the piriformis (usual)",
+            NerveVariant::B => {
+                "Sciatic nerve, type B: common fibular division through the piriformis, \
+                 tibial division below"
+            }
+            NerveVariant::C => {
+                "Sciatic nerve, type C: common fibular division above the piriformis, \
+                 tibial division below"
+            }
+        }
+    }
+
+    /// The geometry rule: how the (common fibular, tibial) divisions pass the piriformis.
+    /// An undivided nerve has both parts in one trunk.
+    pub fn passages(self) -> (PiriformisPassage, PiriformisPassage) {
+        match self {
+            NerveVariant::A => (PiriformisPassage::Below, PiriformisPassage::Below),
+            NerveVariant::B => (PiriformisPassage::Through, PiriformisPassage::Below),
+            NerveVariant::C => (PiriformisPassage::Above, PiriformisPassage::Below),
+        }
+    }
+
+    /// Whether the nerve is divided where it passes the piriformis.
+    pub fn is_divided(self) -> bool {
+        self != NerveVariant::A
+    }
+}
+
+/// What is known about one nerve type: its prevalence with source and evidence grade.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+pub struct NerveVariantFact {
+    /// Which type.
+    pub variant: NerveVariant,
+    /// How common it is, with its source and grade.
+    pub prevalence: crate::content::Fact,
+}
+
+/// The nerve types' facts, as read from [`NerveVariantFacts::DEFAULT_PATH`].
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+pub struct NerveVariantFacts {
+    /// One entry per type.
+    pub variants: Vec<NerveVariantFact>,
+}
+
+impl NerveVariantFacts {
+    /// The bundled file, relative to the crate root.
+    pub const DEFAULT_PATH: &'static str = "assets/anatomy/nerve_variants.ron";
+
+    /// Parses the file's text; the error names `file` and the line.
+    pub fn from_ron_str(text: &str, file: &str) -> Result<Self, String> {
+        ron::from_str(text).map_err(|e| format!("{file}: {e}"))
+    }
+
+    /// The entry of one type.
+    pub fn of(&self, variant: NerveVariant) -> Option<&NerveVariantFact> {
+        self.variants.iter().find(|f| f.variant == variant)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,5 +550,51 @@ mod tests {
         }
         assert_eq!(all[0].name(), "lumbar_paraspinal_l");
         assert!(all.iter().any(|r| r.name() == "sacrum_region"));
+    }
+    #[test]
+    fn nerve_variant_names_are_distinct_and_round_trip() {
+        let mut names = Vec::new();
+        for v in NerveVariant::ALL {
+            for side in [Side::Left, Side::Right] {
+                let name = v.gltf_name(side);
+                if v == NerveVariant::A {
+                    assert_eq!(
+                        Structure::from_gltf_name(&name).map(|s| s.kind),
+                        Some(StructureKind::SciaticNerve)
+                    );
+                    assert_eq!(NerveVariant::from_gltf_name(&name), None);
+                } else {
+                    assert_eq!(Structure::from_gltf_name(&name), None, "{name} clashes");
+                    assert_eq!(NerveVariant::from_gltf_name(&name), Some((v, side)));
+                }
+                names.push(name);
+            }
+        }
+        assert!(names.contains(&"sciatic_nerve_variant_b_l".to_string()));
+        assert!(names.contains(&"sciatic_nerve_variant_c_r".to_string()));
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 2 * NerveVariant::ALL.len());
+        assert_eq!(NerveVariant::B.passages().0, PiriformisPassage::Through);
+        assert_eq!(NerveVariant::C.passages().0, PiriformisPassage::Above);
+    }
+
+    #[test]
+    fn every_nerve_variant_has_a_sourced_prevalence() {
+        let path = NerveVariantFacts::DEFAULT_PATH;
+        let text = std::fs::read_to_string(path).unwrap();
+        let facts = NerveVariantFacts::from_ron_str(&text, path).unwrap();
+        assert_eq!(facts.variants.len(), NerveVariant::ALL.len());
+        for v in NerveVariant::ALL {
+            let f = facts.of(v).unwrap_or_else(|| panic!("{v:?} missing"));
+            assert!(
+                f.prevalence.text.contains('%'),
+                "{v:?}: {}",
+                f.prevalence.text
+            );
+            assert!(!f.prevalence.source.is_empty(), "{v:?} has no source");
+        }
+        let err = NerveVariantFacts::from_ron_str("(variants: [", "x.ron").unwrap_err();
+        assert!(err.starts_with("x.ron:"), "{err}");
     }
 }
