@@ -131,6 +131,83 @@ impl Bin {
         )
     }
 
+    /// A morph target's position deltas: sparse (only the vertices that move, with their
+    /// indices) when that is smaller, as for a nerve whose compression moves a few hundred of
+    /// its vertices; otherwise one delta per vertex.
+    fn morph_positions(
+        &mut self,
+        root: &mut json::Root,
+        deltas: &[Vec3],
+    ) -> json::Index<json::Accessor> {
+        let moving: Vec<usize> = (0..deltas.len())
+            .filter(|i| deltas[*i] != Vec3::ZERO)
+            .collect();
+        let wide = deltas.len() > usize::from(u16::MAX);
+        let index_size = if wide { 4 } else { 2 };
+        if moving.is_empty() || moving.len() * (12 + index_size) >= deltas.len() * 12 {
+            return self.vec3s(root, deltas, true);
+        }
+        // Bounds over every vertex, the ones that stay (zero) included.
+        let (lo, hi) = deltas.iter().fold(
+            (Vec3::splat(f32::MAX), Vec3::splat(f32::MIN)),
+            |(lo, hi), d| (lo.min(*d), hi.max(*d)),
+        );
+        let index_bytes: Vec<u8> = moving
+            .iter()
+            .flat_map(|i| {
+                if wide {
+                    (*i as u32).to_le_bytes().to_vec()
+                } else {
+                    (*i as u16).to_le_bytes().to_vec()
+                }
+            })
+            .collect();
+        let value_bytes: Vec<u8> = moving
+            .iter()
+            .flat_map(|i| deltas[*i].to_array())
+            .flat_map(f32::to_le_bytes)
+            .collect();
+        let indices = self.view(root, &index_bytes, None);
+        let values = self.view(root, &value_bytes, None);
+        root.push(json::Accessor {
+            buffer_view: None,
+            byte_offset: None,
+            count: USize64::from(deltas.len()),
+            component_type: Valid(json::accessor::GenericComponentType(
+                json::accessor::ComponentType::F32,
+            )),
+            extensions: None,
+            extras: None,
+            type_: Valid(json::accessor::Type::Vec3),
+            min: Some(json::Value::from(lo.to_array().to_vec())),
+            max: Some(json::Value::from(hi.to_array().to_vec())),
+            name: None,
+            normalized: false,
+            sparse: Some(json::accessor::sparse::Sparse {
+                count: USize64::from(moving.len()),
+                indices: json::accessor::sparse::Indices {
+                    buffer_view: indices,
+                    byte_offset: USize64(0),
+                    component_type: Valid(json::accessor::IndexComponentType(if wide {
+                        json::accessor::ComponentType::U32
+                    } else {
+                        json::accessor::ComponentType::U16
+                    })),
+                    extensions: None,
+                    extras: None,
+                },
+                values: json::accessor::sparse::Values {
+                    buffer_view: values,
+                    byte_offset: USize64(0),
+                    extensions: None,
+                    extras: None,
+                },
+                extensions: None,
+                extras: None,
+            }),
+        })
+    }
+
     fn vec3s(
         &mut self,
         root: &mut json::Root,
@@ -282,7 +359,7 @@ fn mesh_primitive(
         )
     };
     let targets = s.morph.as_ref().map(|(_, deltas)| {
-        let acc = bin.vec3s(root, deltas, true);
+        let acc = bin.morph_positions(root, deltas);
         vec![json::mesh::MorphTarget {
             positions: Some(acc),
             normals: None,
@@ -344,10 +421,7 @@ pub fn write(model: &GeneratedModel) -> Result<Vec<u8>, GlbError> {
     let mut joint_children: Vec<Vec<json::Index<json::Node>>> =
         vec![Vec::new(); model.joints.len()];
     for s in &model.structures {
-        let joint = model
-            .joints
-            .iter()
-            .position(|j| j.name == s.structure.gltf_name());
+        let joint = model.joints.iter().position(|j| j.name == s.name);
         let offset = joint.map_or(Vec3::ZERO, |j| model.joints[j].position_m);
         let prim = mesh_primitive(
             &mut root,
@@ -376,7 +450,7 @@ pub fn write(model: &GeneratedModel) -> Result<Vec<u8>, GlbError> {
             } else {
                 raw(serde_json::Value::Object(extras))?
             },
-            name: Some(s.structure.gltf_name()),
+            name: Some(s.name.clone()),
             primitives: vec![prim],
             weights: s.morph.as_ref().map(|_| vec![0.0]),
         });
@@ -389,7 +463,7 @@ pub fn write(model: &GeneratedModel) -> Result<Vec<u8>, GlbError> {
             }
             None if s.weights.is_some() => {
                 let node = root.push(json::Node {
-                    name: Some(s.structure.gltf_name()),
+                    name: Some(s.name.clone()),
                     mesh: Some(mesh),
                     skin: Some(json::Index::new(0)),
                     ..Default::default()
@@ -398,7 +472,7 @@ pub fn write(model: &GeneratedModel) -> Result<Vec<u8>, GlbError> {
             }
             None => {
                 let node = root.push(json::Node {
-                    name: Some(s.structure.gltf_name()),
+                    name: Some(s.name.clone()),
                     mesh: Some(mesh),
                     ..Default::default()
                 });

@@ -18,7 +18,7 @@ use bevy::math::Vec3;
 use rayon::prelude::*;
 use thiserror::Error;
 
-use crate::anatomy::{Side, Structure, StructureKind};
+use crate::anatomy::{NerveVariant, PiriformisPassage, Side, Structure, StructureKind};
 use data::{Anatomy, DataError};
 use field::{FAR_M, Grid, Part, rasterize, smooth_max, smooth_min};
 use mesh::TriMesh;
@@ -75,8 +75,10 @@ impl MaterialKind {
 /// One generated structure, positions in model space (glTF frame, metres).
 #[derive(Clone, Debug)]
 pub struct GeneratedStructure {
-    /// Which structure.
+    /// Which structure (for an extra nerve variant: the sciatic nerve of its side).
     pub structure: Structure,
+    /// Node and mesh name in the glTF file.
+    pub name: String,
     /// The closed surface.
     pub mesh: TriMesh,
     /// Unit vertex normals.
@@ -95,7 +97,7 @@ pub struct GeneratedStructure {
 
 /// The whole model.
 pub struct GeneratedModel {
-    /// Structures in [`Structure::all`] order.
+    /// Structures in [`Structure::all`] order, then the extra nerve variants.
     pub structures: Vec<GeneratedStructure>,
     /// Rig joints in skin order.
     pub joints: Vec<glb::Joint>,
@@ -103,9 +105,11 @@ pub struct GeneratedModel {
     pub copyright: String,
 }
 
+/// Voxel size (metres), vertex budget and Taubin smoothing passes of a mesh.
+type Resolution = (f32, usize, usize);
+
 /// How finely each structure is sampled and how many vertices it may keep.
-fn resolution(kind: StructureKind) -> (f32, usize, usize) {
-    // (voxel size m, vertex budget, Taubin passes)
+fn resolution(kind: StructureKind) -> Resolution {
     match kind {
         StructureKind::HipBone => (0.0014, 3600, 6),
         StructureKind::Sacrum => (0.0014, 2400, 6),
@@ -123,6 +127,10 @@ fn resolution(kind: StructureKind) -> (f32, usize, usize) {
         StructureKind::Skin => (0.0048, 40_600, 14),
     }
 }
+
+/// The extra sciatic nerves (Beaton & Anson types B, C) are hidden unless asked for, and the
+/// file must stay under 4 MB: coarser than the usual nerve.
+const NERVE_VARIANT_RESOLUTION: Resolution = (0.0010, 900, 6);
 
 /// Gap kept between muscles or nerve and bone.
 pub const SOFT_TISSUE_BONE_GAP_M: f32 = 0.0012;
@@ -151,7 +159,10 @@ fn bone_parts(a: &Anatomy, s: Structure) -> Result<Vec<Part>, DataError> {
 }
 
 fn finish(grid: &Grid, kind: StructureKind) -> TriMesh {
-    let (_, budget, passes) = resolution(kind);
+    finish_with(grid, kind, resolution(kind))
+}
+
+fn finish_with(grid: &Grid, kind: StructureKind, (_, budget, passes): Resolution) -> TriMesh {
     let mut mesh = TriMesh::from_grid(grid);
     if kind.layer() == crate::anatomy::Layer::Muscles {
         mesh = mesh.without_crumbs(0.02);
@@ -193,57 +204,52 @@ fn quantize_weights(w: &JointWeights) -> ([u8; 4], [u8; 4]) {
     (joints, q)
 }
 
-/// Builds a muscle or nerve: balls pushed clear of bone, meshed, bone cut away, then
-/// morph and weights per vertex from the ball each vertex came from.
+/// Builds a muscle or nerve from balls already pushed clear of bone: meshed, bone (and
+/// whatever else `cut` holds) cut away, then morph and weights per vertex from the ball each
+/// vertex came from (`morph` gets the mesh, its normals and each vertex's ball index, and
+/// gives a delta per vertex).
 fn soft_structure(
     s: Structure,
-    mut samples: Vec<SweepSample>,
-    bones: &BoneField<'_>,
-    morph: &dyn Fn(Vec3, &SweepSample) -> Vec3,
+    name: String,
+    res: Resolution,
+    samples: &[SweepSample],
+    cut: &(dyn Fn(Vec3) -> f32 + Sync),
+    morph: &dyn Fn(&TriMesh, &[Vec3], &[usize]) -> Vec<Vec3>,
     morph_name: &str,
 ) -> (Grid, GeneratedStructure) {
-    let (voxel, _, _) = resolution(s.kind);
-    sweep::push_out(
-        &mut samples,
-        &|p| bones.distance_m(p),
-        SOFT_TISSUE_BONE_GAP_M,
-    );
-    let mut grid = rasterize(&[Part::union(sweep::balls(&samples), 0.0)], voxel);
+    let mut grid = rasterize(&[Part::union(sweep::balls(samples), 0.0)], res.0);
     grid.map(|p, v| {
         if v > 0.01 {
             v
         } else {
-            smooth_max(v, -(bones.distance_m(p) - SOFT_TISSUE_BONE_GAP_M), 0.001)
+            smooth_max(v, -(cut(p) - SOFT_TISSUE_BONE_GAP_M), 0.001)
         }
     });
-    let mesh = finish(&grid, s.kind);
-    let nearest: Vec<&SweepSample> = mesh
+    let mesh = finish_with(&grid, s.kind, res);
+    let nearest: Vec<usize> = mesh
         .positions
         .iter()
-        .map(|p| &samples[sweep::nearest_sample(&samples, *p)])
+        .map(|p| sweep::nearest_sample(samples, *p))
         .collect();
-    let deltas = mesh
-        .positions
-        .iter()
-        .zip(&nearest)
-        .map(|(p, n)| morph(*p, n))
-        .collect();
+    let normals = mesh.normals();
+    let deltas = morph(&mesh, &normals, &nearest);
     let weights = nearest
         .iter()
-        .map(|n| quantize_weights(&n.weights))
+        .map(|i| quantize_weights(&samples[*i].weights))
         .collect();
     let colors = (s.kind.layer() == crate::anatomy::Layer::Muscles).then(|| {
+        let bands = fibre_bands(samples);
         mesh.positions
             .iter()
             .zip(&nearest)
-            .map(|(p, n)| fibre_shade(*p, n))
+            .map(|(p, i)| fibre_shade(*p, &samples[*i], bands))
             .collect()
     });
-    let normals = mesh.normals();
     (
         grid,
         GeneratedStructure {
             structure: s,
+            name,
             normals,
             material: MaterialKind::of(s.kind),
             morph: Some((morph_name.to_string(), deltas)),
@@ -255,119 +261,320 @@ fn soft_structure(
     )
 }
 
+/// Width of one light and one dark fibre band at the widest part of a muscle: about a
+/// fascicle bundle.
+const FIBRE_BAND_PERIOD_M: f32 = 0.025;
+
+/// How many light and dark band pairs run across a muscle: as many as fit its widest
+/// section, at least two.
+fn fibre_bands(samples: &[SweepSample]) -> f32 {
+    let widest_m = samples
+        .iter()
+        .map(|s| 2.0 * s.half_width_m)
+        .fold(0.0f32, f32::max);
+    (widest_m / FIBRE_BAND_PERIOD_M).round().max(2.0)
+}
+
 /// Fibre striping for muscles: light and dark bands that run along the fibres (the
-/// sweep's path direction), across the width of sheets and around tubes, so the fibre
-/// direction reads at a glance as in an anatomy atlas.
-fn fibre_shade(p: Vec3, s: &SweepSample) -> [u8; 4] {
-    let off = p - s.centre;
-    let around = off.dot(s.thick_dir).atan2(off.dot(s.width_dir)) / std::f32::consts::TAU;
-    let phase = s.u * 5.0 + around * 5.0;
-    let band = 0.5 + 0.5 * (std::f32::consts::TAU * phase).sin();
+/// sweep's path direction), as in an anatomy atlas. The shade depends only on where a point
+/// lies across the fibres (its ball's `fibre_u` plus its own offset, so it is continuous
+/// from ball to ball): that stays the same along a fibre and changes across the fibres.
+fn fibre_shade(p: Vec3, s: &SweepSample, bands: f32) -> [u8; 4] {
+    let across = s.fibre_u + (p - s.centre).dot(s.width_dir) * s.fibre_u_per_m;
+    let band = 0.5 + 0.5 * (std::f32::consts::PI * bands * across).sin();
     let shade = (255.0 * (1.0 - 0.3 * band * band)).round() as u8;
     [shade, shade, shade, 255]
 }
 
-/// The "tense" morph: belly thicker (+36 %, piriformis syndrome on ultrasound), narrower
-/// and slightly shorter so the volume stays roughly the same.
-fn tense_delta(p: Vec3, s: &SweepSample, length_m: f32) -> Vec3 {
-    let belly = (std::f32::consts::PI * s.t).sin().max(0.0);
-    let off = p - s.centre;
-    s.thick_dir * (off.dot(s.thick_dir) * 0.36 * belly)
-        - s.width_dir * (off.dot(s.width_dir) * 0.15 * belly)
-        + s.tangent * ((0.5 - s.t) * length_m * 0.16 * belly)
+/// How much thicker the belly of a tense muscle is: the piriformis in piriformis syndrome,
+/// 11.6 vs 8.5 mm on ultrasound (Siahaan et al. 2021), +36 %.
+const TENSE_THICKER: f32 = 0.36;
+/// How much narrower the belly gets: 15 % (illustrative). With the thickening, the belly
+/// then shortens by 1 / (1.36 × 0.85), 13.5 %, to keep its volume.
+const TENSE_NARROWER: f32 = 0.15;
+
+/// The `tense` morph of a muscle: the belly thicker, narrower and shorter so that every
+/// slice keeps its volume (muscle is incompressible). Both ends stay on their attachments:
+/// the length the belly gives up is taken by the thin tendinous ends, which stretch.
+struct Tense {
+    /// Length of the muscle's middle line.
+    length_m: f32,
 }
 
-fn chord_length_m(samples: &[SweepSample]) -> f32 {
-    let mean = |f: &dyn Fn(f32) -> bool| {
-        let pts: Vec<Vec3> = samples
-            .iter()
-            .filter(|s| f(s.t))
-            .map(|s| s.centre)
-            .collect();
-        pts.iter().copied().sum::<Vec3>() / pts.len().max(1) as f32
-    };
-    (mean(&|t| t > 0.98) - mean(&|t| t < 0.02)).length()
+impl Tense {
+    /// How much of the change applies at t: all of it mid-belly, none at the ends.
+    fn belly(t: f32) -> f32 {
+        (std::f32::consts::PI * t).sin().max(0.0)
+    }
+
+    /// Cross-section area of the tense muscle over the area at rest, at t.
+    fn section_factor(t: f32) -> f32 {
+        let b = Self::belly(t);
+        (1.0 + TENSE_THICKER * b) * (1.0 - TENSE_NARROWER * b)
+    }
+
+    /// Shift along the path (metres) at t = i / (n − 1), the belly shortening `shortening`
+    /// times what keeps each slice's volume.
+    fn shifts_m(&self, shortening: f32) -> Vec<f32> {
+        const N: usize = 257;
+        let dt = 1.0 / (N - 1) as f32;
+        let mid = |i: usize| (i as f32 + 0.5) * dt;
+        // Where the belly shortens each slice by 1 / section factor; where the tendinous
+        // ends are (weight (1 − belly)³), they stretch by as much in total.
+        let belly_strain = |t: f32| shortening * (1.0 / Self::section_factor(t) - 1.0);
+        let end_weight = |t: f32| (1.0 - Self::belly(t)).powi(3);
+        let shorter: f32 = (0..N - 1).map(|i| belly_strain(mid(i)) * dt).sum();
+        let ends: f32 = (0..N - 1).map(|i| end_weight(mid(i)) * dt).sum();
+        let stretch = -shorter / ends.max(1e-6);
+        let mut shift_m = vec![0.0f32; N];
+        for i in 0..N - 1 {
+            let t = mid(i);
+            shift_m[i + 1] =
+                shift_m[i] + (belly_strain(t) + stretch * end_weight(t)) * dt * self.length_m;
+        }
+        shift_m
+    }
+
+    /// The morph of a whole muscle (each vertex of `mesh` with the index of the ball it came
+    /// from). The stretched tendinous ends and the balls pushed off bone add or take a few
+    /// per cent of volume, so the belly's shortening is scaled (within ½ to 1½ times what
+    /// each slice needs) until the whole muscle keeps its volume.
+    fn deltas(&self, samples: &[SweepSample], mesh: &TriMesh, nearest: &[usize]) -> Vec<Vec3> {
+        let at = |shortening: f32| -> Vec<Vec3> {
+            let shifts = self.shifts_m(shortening);
+            mesh.positions
+                .iter()
+                .zip(nearest)
+                .map(|(p, i)| Self::delta(*p, &samples[*i], &shifts))
+                .collect()
+        };
+        let volume_ratio = |deltas: &[Vec3]| {
+            let tense = TriMesh {
+                positions: mesh
+                    .positions
+                    .iter()
+                    .zip(deltas)
+                    .map(|(p, d)| *p + *d)
+                    .collect(),
+                indices: mesh.indices.clone(),
+            };
+            tense.signed_volume_m3() / mesh.signed_volume_m3()
+        };
+        // The volume changes almost linearly with the shortening: one secant step.
+        let (k0, k1) = (1.0, 1.5);
+        let (v0, v1) = (volume_ratio(&at(k0)), volume_ratio(&at(k1)));
+        let k = if (v1 - v0).abs() > 1e-6 {
+            k0 + (1.0 - v0) * (k1 - k0) / (v1 - v0)
+        } else {
+            k0
+        };
+        at(k.clamp(0.5, 1.5))
+    }
+
+    fn delta(p: Vec3, s: &SweepSample, shifts_m: &[f32]) -> Vec3 {
+        let b = Self::belly(s.t);
+        let off = p - s.centre;
+        // Narrower about the middle of the whole cross-section, not each ball about its own.
+        let across_m = s.across_m + off.dot(s.width_dir);
+        let x = s.t.clamp(0.0, 1.0) * (shifts_m.len() - 1) as f32;
+        let i = (x.floor() as usize).min(shifts_m.len() - 2);
+        let shift_m = shifts_m[i] + (shifts_m[i + 1] - shifts_m[i]) * (x - i as f32);
+        s.thick_dir * (off.dot(s.thick_dir) * TENSE_THICKER * b)
+            - s.width_dir * (across_m * TENSE_NARROWER * b)
+            + s.tangent * shift_m
+    }
 }
 
-/// The `compressed` morph of a sciatic nerve: pressed away from the piriformis where it
-/// crosses under it, swollen just downstream (illustrative; no study measured it).
+/// Length of a swept shape's middle line (through the balls nearest the middle of each
+/// cross-section).
+fn middle_line_length_m(samples: &[SweepSample]) -> f32 {
+    let mut line: Vec<(f32, Vec3, f32)> = Vec::new();
+    for s in samples {
+        match line.last_mut() {
+            Some(last) if last.0 == s.t => {
+                if s.across_m.abs() < last.2 {
+                    *last = (s.t, s.centre, s.across_m.abs());
+                }
+            }
+            _ => line.push((s.t, s.centre, s.across_m.abs())),
+        }
+    }
+    line.windows(2).map(|w| (w[1].1 - w[0].1).length()).sum()
+}
+
+/// How much of its thickness a nerve keeps where the piriformis presses on it (two
+/// thirds; illustrative: no study measured the flattening).
+const NERVE_FLATTENED_TO: f32 = 2.0 / 3.0;
+/// Cross-section just downstream of the compression over the cross-section at rest: +20 %,
+/// as in S1 radiculopathy at the gluteal fold (39.6 vs 32.9 mm², `referral_facts.md` §3.3).
+const NERVE_SWELLING_AREA: f32 = 1.2;
+
+fn smoothstep(e0: f32, e1: f32, x: f32) -> f32 {
+    let t = ((x - e0) / (e1 - e0)).clamp(0.0, 1.0);
+    t * t * (3.0 - 2.0 * t)
+}
+
+/// How the piriformis presses on a nerve division.
+#[derive(Clone, Copy, Debug)]
+enum Press {
+    /// The muscle lies on one side: the side facing it is pushed away, the far side stays.
+    Beside,
+    /// The division runs through the muscle: squeezed from both sides.
+    Through,
+}
+
+/// The `compressed` morph of a nerve division: flattened where the piriformis presses on
+/// it and swollen just downstream (illustrative; no study measured it).
 struct Compression {
-    /// Where along the trunk (0…1) the nerve passes under the piriformis.
+    /// Where along the division (0…1) it passes the piriformis.
     t_cross: f32,
-    trunk_length_m: f32,
-    /// From the crossing towards the piriformis.
+    /// Length of the division's guide.
+    length_m: f32,
+    /// From the division towards the muscle (for `Through`: across the muscle's fibres).
     press_dir: Vec3,
+    press: Press,
 }
 
 impl Compression {
     fn delta(&self, p: Vec3, s: &SweepSample) -> Vec3 {
-        if s.u != 0.0 {
-            // Roots and terminal branches stay as they are.
-            return Vec3::ZERO;
-        }
-        let d = (s.t - self.t_cross) * self.trunk_length_m;
-        let off = p - s.centre;
-        let dir = (self.press_dir - s.tangent * self.press_dir.dot(s.tangent)).normalize_or_zero();
+        // Distance downstream of the crossing along the division.
+        let d = (s.t - self.t_cross) * self.length_m;
+        let centre = s.centre - s.width_dir * s.across_m;
+        let off = p - centre;
         let radial = off - s.tangent * off.dot(s.tangent);
+        let dir = (self.press_dir - s.tangent * self.press_dir.dot(s.tangent)).normalize_or_zero();
         let mut delta = Vec3::ZERO;
-        if d.abs() < 0.014 {
-            let w = (std::f32::consts::PI * d / 0.028).cos().powi(2);
-            let toward = off.dot(dir);
-            delta -= dir * (toward.max(0.0) * 0.6 + toward.min(0.0) * 0.15) * w;
+        // Flattened over the width of the muscle's edge (≈ 16 mm), fading out over 12 mm.
+        let flatten = 1.0 - smoothstep(0.008, 0.020, d.abs());
+        if flatten > 0.0 {
+            // The section's half-extent towards the muscle.
+            let band_m = s.half_width_m - s.radius_m;
+            let half_m = s.radius_m + band_m * s.width_dir.dot(dir).abs();
+            let x = off.dot(dir);
+            let squeeze = 1.0 - NERVE_FLATTENED_TO;
+            let shift_m = match self.press {
+                Press::Beside => (x + half_m) * squeeze,
+                Press::Through => x * squeeze,
+            };
+            delta -= dir * (shift_m * flatten);
         }
-        if d > 0.012 && d < 0.052 {
-            let w = (std::f32::consts::PI * (d - 0.012) / 0.04).sin();
-            delta += radial * (0.35 * w);
-        }
-        delta
+        // Swollen 3–5 cm downstream.
+        let swell = smoothstep(0.020, 0.030, d) * (1.0 - smoothstep(0.050, 0.065, d));
+        delta + radial * ((NERVE_SWELLING_AREA.sqrt() - 1.0) * swell)
     }
 }
 
-/// A sciatic nerve, kept clear of bone and of the piriformis, with its compression morph.
+/// A sciatic nerve of one of Beaton & Anson's types, kept clear of bone and (where it does
+/// not run through it) of the piriformis, with its compression morph.
 fn nerve_structure(
     a: &Anatomy,
     side: Side,
+    variant: NerveVariant,
     bones: &BoneField<'_>,
     muscles: &[(Grid, GeneratedStructure)],
 ) -> Result<(Grid, GeneratedStructure), DataError> {
-    let samples = soft::nerve(a, side)?;
-    let crossing = soft::nerve_crossing(a, side)?;
+    let nerve = soft::nerve(a, side, variant)?;
     let piriformis = muscles
         .iter()
         .find(|(_, m)| m.structure.kind == StructureKind::Piriformis && m.structure.side == side);
-    let mut grids = bones.grids.clone();
+    let mut with_piriformis = bones.grids.clone();
     if let Some((g, _)) = piriformis {
-        grids.push(g);
+        with_piriformis.push(g);
     }
-    let distance_to = |p: Vec3| (p - crossing).length();
-    let t_cross = samples
-        .iter()
-        .filter(|s| s.u == 0.0)
-        .min_by(|x, y| distance_to(x.centre).total_cmp(&distance_to(y.centre)))
-        .map_or(0.2, |s| s.t);
-    let press_dir = piriformis
-        .and_then(|(_, m)| {
-            m.mesh
-                .positions
-                .iter()
-                .min_by(|x, y| distance_to(**x).total_cmp(&distance_to(**y)))
-        })
-        .map_or(Vec3::Y, |p| (*p - crossing).normalize_or_zero());
-    let trunk_length_m = sweep::length_m(&soft::nerve_trunk_guide(a, side)?).max(1e-3);
-    let compression = Compression {
-        t_cross,
-        trunk_length_m,
-        press_dir,
+    let with_piriformis = BoneField {
+        grids: with_piriformis,
     };
-    let s = Structure {
+    fn clear(samples: &mut [SweepSample], field: &BoneField<'_>) {
+        sweep::push_out(samples, &|p| field.distance_m(p), SOFT_TISSUE_BONE_GAP_M);
+    }
+    let mut samples = nerve.branches;
+    clear(&mut samples, &with_piriformis);
+    let mut division_of: Vec<Option<usize>> = vec![None; samples.len()];
+    let mut compressions = Vec::new();
+    // Balls of a division that runs through the piriformis, where they are in it.
+    let mut in_muscle: Vec<SweepSample> = Vec::new();
+    for d in nerve.divisions {
+        let through = d.passage == PiriformisPassage::Through;
+        let mut ds = d.samples;
+        clear(&mut ds, if through { bones } else { &with_piriformis });
+        if through {
+            in_muscle.extend(
+                ds.iter()
+                    .filter(|s| with_piriformis.distance_m(s.centre) < s.radius_m + 0.003),
+            );
+        }
+        let distance_to = |p: Vec3| (p - d.crossing).length();
+        let Some(at_crossing) = ds
+            .iter()
+            .min_by(|x, y| distance_to(x.centre).total_cmp(&distance_to(y.centre)))
+        else {
+            continue;
+        };
+        let t_cross = at_crossing.t;
+        // The middle of the division's cross-section there (after it was pushed clear).
+        let middle = at_crossing.centre - at_crossing.width_dir * at_crossing.across_m;
+        let press_dir = if through {
+            soft::piriformis_frame_at_crossing(a, side, d.passage)?.width_dir
+        } else {
+            let from_middle = |p: &Vec3| (*p - middle).length();
+            piriformis
+                .and_then(|(_, m)| {
+                    m.mesh
+                        .positions
+                        .iter()
+                        .min_by(|x, y| from_middle(x).total_cmp(&from_middle(y)))
+                })
+                .map_or(Vec3::Y, |p| (*p - middle).normalize_or_zero())
+        };
+        let k = compressions.len();
+        compressions.push(Compression {
+            t_cross,
+            length_m: sweep::length_m(&d.guide).max(1e-3),
+            press_dir,
+            press: if through {
+                Press::Through
+            } else {
+                Press::Beside
+            },
+        });
+        division_of.extend(std::iter::repeat_n(Some(k), ds.len()));
+        samples.extend(ds);
+    }
+    let structure = Structure {
         kind: StructureKind::SciaticNerve,
         side,
     };
+    let res = if variant == NerveVariant::A {
+        resolution(StructureKind::SciaticNerve)
+    } else {
+        NERVE_VARIANT_RESOLUTION
+    };
     Ok(soft_structure(
-        s,
-        samples,
-        &BoneField { grids },
-        &|p, n| compression.delta(p, n),
+        structure,
+        variant.gltf_name(side),
+        res,
+        &samples,
+        // Bone is cut out everywhere, the piriformis everywhere but where a division runs
+        // through it.
+        &|p| {
+            let in_it = in_muscle
+                .iter()
+                .any(|s| (p - s.centre).length() < s.radius_m + 0.004);
+            if in_it {
+                bones.distance_m(p)
+            } else {
+                with_piriformis.distance_m(p)
+            }
+        },
+        &|mesh, _, nearest| {
+            mesh.positions
+                .iter()
+                .zip(nearest)
+                .map(|(p, i)| {
+                    division_of[*i].map_or(Vec3::ZERO, |k| compressions[k].delta(*p, &samples[*i]))
+                })
+                .collect()
+        },
         "compressed",
     ))
 }
@@ -403,11 +610,13 @@ fn skin_structure(a: &Anatomy, inner: &[&Grid]) -> Result<GeneratedStructure, Da
         .iter()
         .map(|p| quantize_weights(&skin::skin_weights(&levels, *p)))
         .collect();
+    let structure = Structure {
+        kind: StructureKind::Skin,
+        side: Side::Midline,
+    };
     Ok(GeneratedStructure {
-        structure: Structure {
-            kind: StructureKind::Skin,
-            side: Side::Midline,
-        },
+        structure,
+        name: structure.gltf_name(),
         normals: skin_mesh.normals(),
         material: MaterialKind::Skin,
         morph: None,
@@ -436,6 +645,7 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
             let mesh = finish(g, s.kind);
             GeneratedStructure {
                 structure: *s,
+                name: s.gltf_name(),
                 normals: mesh.normals(),
                 material: MaterialKind::of(s.kind),
                 morph: None,
@@ -463,23 +673,41 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
     let muscles: Vec<(Grid, GeneratedStructure)> = muscle_list
         .par_iter()
         .map(|s| {
-            let samples = soft::muscle(a, s.kind, s.side)?;
-            let length = chord_length_m(&samples);
+            let mut samples = soft::muscle(a, s.kind, s.side)?;
+            sweep::push_out(
+                &mut samples,
+                &|p| field.distance_m(p),
+                SOFT_TISSUE_BONE_GAP_M,
+            );
+            let tense = Tense {
+                length_m: middle_line_length_m(&samples),
+            };
             Ok(soft_structure(
                 *s,
-                samples,
-                &field,
-                &|p, n| tense_delta(p, n, length),
+                s.gltf_name(),
+                resolution(s.kind),
+                &samples,
+                &|p| field.distance_m(p),
+                &|p, _, i| tense.deltas(&samples, p, i),
                 "tense",
             ))
         })
         .collect::<Result<_, DataError>>()?;
 
-    // 3. Nerves, kept clear of bone and of the piriformis above them.
-    let nerves: Vec<(Grid, GeneratedStructure)> = [Side::Left, Side::Right]
+    // 3. Nerves, kept clear of bone and of the piriformis above them; the usual nerve
+    // (type A) and the extra types, each side.
+    let nerve_list: Vec<(Side, NerveVariant)> = NerveVariant::ALL
+        .iter()
+        .flat_map(|v| [(Side::Left, *v), (Side::Right, *v)])
+        .collect();
+    let (nerves, variants): (Vec<_>, Vec<_>) = nerve_list
         .par_iter()
-        .map(|side| nerve_structure(a, *side, &field, &muscles))
-        .collect::<Result<_, DataError>>()?;
+        .map(|(side, v)| Ok((*v, nerve_structure(a, *side, *v, &field, &muscles)?)))
+        .collect::<Result<Vec<_>, DataError>>()?
+        .into_iter()
+        .partition(|(v, _)| *v == NerveVariant::A);
+    let nerves: Vec<(Grid, GeneratedStructure)> = nerves.into_iter().map(|(_, n)| n).collect();
+    let variants: Vec<(Grid, GeneratedStructure)> = variants.into_iter().map(|(_, n)| n).collect();
 
     // 4. Skin around everything.
     let inner: Vec<&Grid> = bone_grids
@@ -487,6 +715,7 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
         .map(|(_, g)| g)
         .chain(muscles.iter().map(|(g, _)| g))
         .chain(nerves.iter().map(|(g, _)| g))
+        .chain(variants.iter().map(|(g, _)| g))
         .collect();
     let skin_structure = skin_structure(a, &inner)?;
 
@@ -497,6 +726,7 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
         .chain(std::iter::once(skin_structure))
         .collect();
     by_structure.sort_by_key(|s| all.iter().position(|x| *x == s.structure));
+    by_structure.extend(variants.into_iter().map(|(_, m)| m));
 
     let lm = |n: &str, side| a.landmark(n, side);
     let l5 = lm("L5_body_centre", Side::Midline)?;

@@ -20,13 +20,16 @@ pub const ANKLE_Y_M: f32 = -0.88;
 pub const MIN_SOFT_TISSUE_M: f32 = 0.010;
 
 /// Landmark-derived levels the body and the region rules use.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct BodyLevels {
     knee: [Vec3; 2],
     hip: [Vec3; 2],
     psis: Vec3,
-    crest_high: Vec3,
-    gt_tip_y: f32,
+    /// The iliac crest seen from behind: (|x|, height) from its most lateral point to its
+    /// most medial one, |x| increasing.
+    crest_profile: Vec<(f32, f32)>,
+    /// Height of the greater trochanter tip, left and right (the femurs differ slightly).
+    gt_tip_y: [f32; 2],
     it_y: f32,
     l4l5_y: f32,
     coccyx_tip: Vec3,
@@ -47,8 +50,11 @@ impl BodyLevels {
                 a.landmark("hip_joint_centre", r)?,
             ],
             psis: a.landmark("PSIS", r)?,
-            crest_high: a.landmark("iliac_crest_highest", r)?,
-            gt_tip_y: a.landmark("greater_trochanter_tip", r)?.y,
+            crest_profile: crest_profile(a)?,
+            gt_tip_y: [
+                a.landmark("greater_trochanter_tip", Side::Left)?.y,
+                a.landmark("greater_trochanter_tip", r)?.y,
+            ],
             it_y: a.landmark("ischial_tuberosity_lowest", r)?.y,
             l4l5_y: a.landmark("disc_L4L5_centre", Side::Midline)?.y,
             coccyx_tip: a.landmark("sacral_apex_coccyx_tip", Side::Midline)?,
@@ -154,18 +160,52 @@ pub fn body_parts(levels: &BodyLevels) -> Vec<Part> {
     parts
 }
 
-/// Height of the iliac crest seen from behind at |x| (PSIS → highest point → laterally).
-fn crest_y_at(levels: &BodyLevels, ax: f32) -> f32 {
-    let (px, py) = (levels.psis.x.abs(), levels.psis.y);
-    let (hx, hy) = (levels.crest_high.x.abs(), levels.crest_high.y);
-    if ax <= px {
-        py
-    } else if ax <= hx {
-        py + (hy - py) * (ax - px) / (hx - px)
-    } else {
-        hy - (ax - hx) * 0.6
+/// The iliac crest seen from behind, from the crest landmarks (ASIS to PSIS): the part from
+/// its most lateral point to its most medial one, as (|x|, height) with |x| increasing.
+fn crest_profile(a: &Anatomy) -> Result<Vec<(f32, f32)>, DataError> {
+    let mut crest = Vec::new();
+    for i in 0.. {
+        match a.landmark(&format!("iliac_crest_{i:02}"), Side::Right) {
+            Ok(p) => crest.push(p),
+            Err(e) if i < 2 => return Err(e),
+            Err(_) => break,
+        }
     }
+    let by_x = |p: &&Vec3, q: &&Vec3| p.x.abs().total_cmp(&q.x.abs());
+    let lateral = crest.iter().enumerate().max_by(|p, q| by_x(&p.1, &q.1));
+    let medial = crest.iter().enumerate().min_by(|p, q| by_x(&p.1, &q.1));
+    let (Some((lo, _)), Some((hi, _))) = (lateral, medial) else {
+        return Ok(Vec::new());
+    };
+    let mut profile: Vec<(f32, f32)> = crest[lo.min(hi)..=hi.max(lo)]
+        .iter()
+        .map(|p| (p.x.abs(), p.y))
+        .collect();
+    profile.sort_by(|p, q| p.0.total_cmp(&q.0));
+    Ok(profile)
 }
+
+/// Height of the iliac crest seen from behind at |x| (held level beyond its ends).
+fn crest_y_at(levels: &BodyLevels, ax: f32) -> f32 {
+    let profile = &levels.crest_profile;
+    let Some(first) = profile.first() else {
+        return levels.psis.y;
+    };
+    if ax <= first.0 {
+        return first.1;
+    }
+    for w in profile.windows(2) {
+        if ax <= w[1].0 {
+            let f = (ax - w[0].0) / (w[1].0 - w[0].0).max(1e-6);
+            return w[0].1 + (w[1].1 - w[0].1) * f;
+        }
+    }
+    profile[profile.len() - 1].1
+}
+
+/// How far below the coccyx tip the skin still counts as over the coccyx; below it is the
+/// natal cleft of the lower buttock.
+const COCCYX_REGION_BELOW_TIP_M: f32 = 0.02;
 
 /// The body region of a skin vertex (rules relative to landmarks; see README).
 pub fn region_of(levels: &BodyLevels, p: Vec3) -> SkinRegion {
@@ -200,8 +240,9 @@ pub fn region_of(levels: &BodyLevels, p: Vec3) -> SkinRegion {
     let fold_y = levels.it_y - 0.035;
     let groin_y = levels.hip[s].y - 0.045 - 0.25 * (ax - 0.05).max(0.0);
     let behind = p.z < -0.075;
+    // Where the two thighs touch, the skin near the midline belongs to the thigh too.
     let in_thigh = if behind { p.y < fold_y } else { p.y < groin_y };
-    if in_thigh && ax > 0.01 {
+    if in_thigh {
         return if limb_angle.abs() > 2.0 {
             region(K::PosteriorThigh)
         } else if limb_angle > 0.9 {
@@ -215,7 +256,10 @@ pub fn region_of(levels: &BodyLevels, p: Vec3) -> SkinRegion {
     let crest_y = crest_y_at(levels, ax);
     if trunk_angle > 2.0 {
         // Back.
-        if ax < 0.026 && p.y < levels.psis.y + 0.03 {
+        if ax < 0.026
+            && p.y < levels.psis.y + 0.03
+            && p.y >= levels.coccyx_tip.y - COCCYX_REGION_BELOW_TIP_M
+        {
             return if p.y < levels.coccyx_tip.y + 0.025 {
                 region(K::CoccyxRegion)
             } else {
@@ -234,7 +278,7 @@ pub fn region_of(levels: &BodyLevels, p: Vec3) -> SkinRegion {
         if p.y >= crest_y - 0.025 {
             return region(K::BeltLine);
         }
-        return if p.y > levels.gt_tip_y {
+        return if p.y > levels.gt_tip_y[s] {
             region(K::ButtockUpper)
         } else {
             region(K::ButtockLower)

@@ -1,4 +1,5 @@
-//! Muscles and the sciatic nerve as swept shapes along the measured paths.
+//! Muscles and the sciatic nerve (with its Beaton & Anson variants) as swept shapes along
+//! the measured paths.
 
 use bevy::math::Vec3;
 
@@ -8,7 +9,7 @@ use super::sweep::{
     GuidePoint, JOINT_FEMUR_L, JOINT_FEMUR_R, JOINT_L4, JOINT_L5, JOINT_PELVIS, SweepSample,
     SweepSpec, fusiform, sweep,
 };
-use crate::anatomy::{Side, StructureKind};
+use crate::anatomy::{NerveVariant, PiriformisPassage, Side, StructureKind};
 
 fn joint_of(p: &PathPoint, side: Side, l4l5_y: f32) -> usize {
     match p.frame {
@@ -113,7 +114,7 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
                 guides: vec![path("piri")?],
                 spread: (0.007, 0.001),
                 half_thickness_m: &ht,
-                width_hint: Vec3::Y,
+                width_hint: PIRIFORMIS_WIDTH_HINT,
                 min_step_m: 0.001,
             })
         }
@@ -146,7 +147,9 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
                     position_m: start,
                     joint: JOINT_PELVIS,
                 }];
-                let spread = (k as f32 - 1.0) * 0.012;
+                // The front line (from the crest near the ASIS) passes the brim in front
+                // (+Z), the back line behind, so the fan does not twist.
+                let spread = (1.0 - k as f32) * 0.012;
                 g.push(GuidePoint {
                     position_m: brim + Vec3::Z * spread - lat * 0.004,
                     joint: JOINT_PELVIS,
@@ -191,16 +194,137 @@ pub fn nerve_crossing(a: &Anatomy, side: Side) -> Result<Vec3, DataError> {
         })
 }
 
-/// The sciatic nerve: roots L4–S3, lumbosacral trunk, the trunk down the thigh and the
-/// two terminal stubs. Samples of the trunk have `u` = 0 and `t` along the trunk; others
-/// get `u` = 2 so morphs can tell them apart.
-pub fn nerve(a: &Anatomy, side: Side) -> Result<Vec<SweepSample>, DataError> {
+/// The piriformis band's width direction for a tangent: the same hint its sweep uses.
+const PIRIFORMIS_WIDTH_HINT: Vec3 = Vec3::Y;
+
+/// Where a divided nerve's common fibular division meets the piriformis, as a fraction of
+/// the way from the greater sciatic notch (`piri` P2) to the insertion: through the belly
+/// just outside the notch, where the muscle is free of bone; over its upper border in the
+/// notch itself (the suprapiriform foramen).
+fn variant_crossing_fraction(passage: PiriformisPassage) -> f32 {
+    match passage {
+        PiriformisPassage::Through => 0.15,
+        PiriformisPassage::Above | PiriformisPassage::Below => 0.0,
+    }
+}
+
+/// A point on the piriformis's line of action with the muscle's frame there.
+#[derive(Clone, Copy, Debug)]
+pub struct PiriformisFrame {
+    /// On the line of action.
+    pub centre: Vec3,
+    /// Along the fibres, towards the insertion.
+    pub tangent: Vec3,
+    /// Across the band (mostly up).
+    pub width_dir: Vec3,
+    /// Through the band, towards its posterior (gluteal) surface.
+    pub thick_dir: Vec3,
+}
+
+/// The piriformis's frame where the common fibular division of a divided nerve passes it.
+pub fn piriformis_frame_at_crossing(
+    a: &Anatomy,
+    side: Side,
+    passage: PiriformisPassage,
+) -> Result<PiriformisFrame, DataError> {
+    let piri = a.muscle_path("piri", side)?;
+    let (notch, insertion) = match piri.as_slice() {
+        [.., n, i] => (n.position_m, i.position_m),
+        _ => {
+            return Err(DataError::Missing {
+                file: "anatomy".into(),
+                what: "piri path with a point in the notch".into(),
+            });
+        }
+    };
+    let tangent = (insertion - notch).normalize_or_zero();
+    let width_dir =
+        (PIRIFORMIS_WIDTH_HINT - tangent * PIRIFORMIS_WIDTH_HINT.dot(tangent)).normalize_or_zero();
+    let mut thick_dir = tangent.cross(width_dir);
+    // Posterior is −Z in the model frame.
+    if thick_dir.z > 0.0 {
+        thick_dir = -thick_dir;
+    }
+    Ok(PiriformisFrame {
+        centre: notch.lerp(insertion, variant_crossing_fraction(passage)),
+        tangent,
+        width_dir,
+        thick_dir,
+    })
+}
+
+/// One division of a sciatic nerve: the trunk of the usual nerve, or a common fibular or
+/// tibial division of a divided one.
+pub struct NerveDivision {
+    /// Its balls (before they are pushed clear of bone).
+    pub samples: Vec<SweepSample>,
+    /// Its guide, from the sacral plexus down.
+    pub guide: Vec<GuidePoint>,
+    /// Where it passes the piriformis.
+    pub crossing: Vec3,
+    /// How it passes the piriformis.
+    pub passage: PiriformisPassage,
+}
+
+/// A whole sciatic nerve: roots and terminal branches, and the division(s) that pass the
+/// piriformis (which the `compressed` morph acts on).
+pub struct NerveSweep {
+    /// Roots and terminal branches.
+    pub branches: Vec<SweepSample>,
+    /// The trunk, or the two divisions.
+    pub divisions: Vec<NerveDivision>,
+}
+
+fn offset_guide(points: &[GuidePoint], by: Vec3) -> Vec<GuidePoint> {
+    points
+        .iter()
+        .map(|g| GuidePoint {
+            position_m: g.position_m + by,
+            joint: g.joint,
+        })
+        .collect()
+}
+
+/// A division as a band `half_width_m` wide beyond its balls at the plexus, round at its
+/// end, its radius going from `radii_m.0` to `radii_m.1`.
+fn division_samples(
+    guide: &[GuidePoint],
+    half_width_m: f32,
+    radii_m: (f32, f32),
+    lat: Vec3,
+) -> Vec<SweepSample> {
+    let ht = move |_u: f32, t: f32| radii_m.0 + (radii_m.1 - radii_m.0) * t;
+    sweep(&SweepSpec {
+        guides: vec![guide.to_vec()],
+        spread: (half_width_m, 0.0),
+        half_thickness_m: &ht,
+        width_hint: lat,
+        min_step_m: 0.0008,
+    })
+}
+
+/// A sciatic nerve of the given type: roots L4–S3 and the lumbosacral trunk into the
+/// plexus; then either the usual trunk below the piriformis down the thigh with its two
+/// terminal stubs (type A), or two divisions (types B, C) that run side by side down the
+/// thigh, the tibial one on the usual course below the muscle, the common fibular one through
+/// or above it, each going on as its terminal branch.
+pub fn nerve(a: &Anatomy, side: Side, variant: NerveVariant) -> Result<NerveSweep, DataError> {
     let l4l5 = a.landmark("disc_L4L5_centre", Side::Midline)?.y;
     let branch = |b: &str| -> Result<Vec<GuidePoint>, DataError> {
         Ok(guide(&a.nerve_branch(b, side)?, side, l4l5))
     };
     let lat = lateral(side);
-    let mut out = Vec::new();
+    let tube = |b: &str, r0: f32, r1: f32| -> Result<Vec<SweepSample>, DataError> {
+        let ht = move |_u: f32, t: f32| r0 + (r1 - r0) * t;
+        Ok(sweep(&SweepSpec {
+            guides: vec![branch(b)?],
+            spread: (0.0, 0.0),
+            half_thickness_m: &ht,
+            width_hint: lat,
+            min_step_m: 0.0008,
+        }))
+    };
+    let mut branches = Vec::new();
     for (b, r0, r1) in [
         ("L4_root", 0.0024, 0.0026),
         ("L5_root", 0.0025, 0.003),
@@ -208,35 +332,86 @@ pub fn nerve(a: &Anatomy, side: Side) -> Result<Vec<SweepSample>, DataError> {
         ("S1_root", 0.0026, 0.003),
         ("S2_root", 0.0022, 0.0026),
         ("S3_root", 0.0018, 0.0022),
-        ("tibial", 0.0028, 0.0024),
-        ("common_fibular", 0.0022, 0.0019),
     ] {
-        let ht = move |_u: f32, t: f32| r0 + (r1 - r0) * t;
-        let mut s = sweep(&SweepSpec {
-            guides: vec![branch(b)?],
-            spread: (0.0, 0.0),
-            half_thickness_m: &ht,
-            width_hint: lat,
-            min_step_m: 0.0008,
+        branches.extend(tube(b, r0, r1)?);
+    }
+    let trunk = nerve_trunk_guide(a, side)?;
+    let exit = nerve_crossing(a, side)?;
+    let (fibular_passage, _) = variant.passages();
+    if !variant.is_divided() {
+        branches.extend(tube("tibial", 0.0028, 0.0024)?);
+        branches.extend(tube("common_fibular", 0.0022, 0.0019)?);
+        // The trunk: a flat band in the buttock (≈ 13 × 5 mm) rounding to ≈ 7 mm in the
+        // thigh (shared/anatomy README §6; dimensions.md §3).
+        return Ok(NerveSweep {
+            branches,
+            divisions: vec![NerveDivision {
+                samples: division_samples(&trunk, 0.0045, (0.0025, 0.0036), lat),
+                guide: trunk,
+                crossing: exit,
+                passage: PiriformisPassage::Below,
+            }],
         });
-        for x in &mut s {
-            x.u = 2.0;
-        }
-        out.extend(s);
     }
-    // The trunk: a flat band in the buttock (≈ 13 × 5 mm) rounding to ≈ 7 mm in the thigh
-    // (shared/anatomy README §6; dimensions.md §3).
-    let ht = |_u: f32, t: f32| 0.0025 + 0.0011 * t;
-    let mut trunk = sweep(&SweepSpec {
-        guides: vec![nerve_trunk_guide(a, side)?],
-        spread: (0.0045, 0.0),
-        half_thickness_m: &ht,
-        width_hint: lat,
-        min_step_m: 0.0008,
-    });
-    for s in &mut trunk {
-        s.u = 0.0;
-    }
-    out.extend(trunk);
-    Ok(out)
+    // Divided nerve: the tibial division (about 3/5 of the trunk's cross-section) on the
+    // usual course; the common fibular division (about 2/5) 9 mm lateral to it from the hip
+    // joint down, each going on into its terminal branch.
+    let tibial_guide: Vec<GuidePoint> = trunk
+        .iter()
+        .copied()
+        .chain(branch("tibial")?.into_iter().skip(1))
+        .collect();
+    let plexus = trunk[0];
+    let beside = offset_guide(&trunk[2..], lat * 0.009);
+    let fibular_end = branch("common_fibular")?;
+    let frame = piriformis_frame_at_crossing(a, side, fibular_passage)?;
+    // How far the fibular division's centre passes from the piriformis's line of action:
+    // the muscle's half-thickness (4.7 mm), the division's radius and a gap.
+    let clear_m = 0.0047 + 0.0026 + 0.0030;
+    let crossing = match fibular_passage {
+        PiriformisPassage::Through => frame.centre,
+        // Above the band: its half-width in the notch (≈ 4.7 + 4.6 mm) plus the same
+        // clearance.
+        _ => frame.centre + frame.width_dir * (0.0093 + 0.0026 + 0.0030),
+    };
+    // In front of the muscle, across it (or over it) and out behind it. Coming from the
+    // plexus, a division that goes through the muscle first swings forward, so that it
+    // enters the muscle's pelvic face instead of running inside along it.
+    let approach = match fibular_passage {
+        PiriformisPassage::Through => Some(crossing - frame.thick_dir * (clear_m + 0.006)),
+        _ => None,
+    };
+    let waypoints: Vec<Vec3> = approach
+        .into_iter()
+        .chain([
+            crossing - frame.thick_dir * clear_m,
+            crossing,
+            crossing + frame.thick_dir * clear_m,
+        ])
+        .collect();
+    let fibular_guide: Vec<GuidePoint> = std::iter::once(plexus)
+        .chain(waypoints.iter().map(|p| GuidePoint {
+            position_m: *p,
+            joint: plexus.joint,
+        }))
+        .chain(beside)
+        .chain(fibular_end.into_iter().skip(1))
+        .collect();
+    Ok(NerveSweep {
+        branches,
+        divisions: vec![
+            NerveDivision {
+                samples: division_samples(&tibial_guide, 0.003, (0.0022, 0.0026), lat),
+                guide: tibial_guide,
+                crossing: exit,
+                passage: PiriformisPassage::Below,
+            },
+            NerveDivision {
+                samples: division_samples(&fibular_guide, 0.0, (0.0026, 0.0021), lat),
+                guide: fibular_guide,
+                crossing,
+                passage: fibular_passage,
+            },
+        ],
+    })
 }

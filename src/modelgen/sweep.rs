@@ -42,6 +42,18 @@ pub struct SweepSample {
     pub t: f32,
     /// −1 … 1 across the width.
     pub u: f32,
+    /// Signed distance across the width from the middle of its cross-section (metres,
+    /// along the section; 0 for tubes): morphs narrow the whole section, not each ball.
+    pub across_m: f32,
+    /// How far the section reaches across the fibres from its middle: its outermost balls'
+    /// `across_m`, plus their radius.
+    pub half_width_m: f32,
+    /// Where the ball lies across the fibres, in units that stay the same along a fibre
+    /// (−1…1 from one edge of the shape to the other, also where a fan narrows or its guides
+    /// drift apart unevenly) ...
+    pub fibre_u: f32,
+    /// ... and how fast that changes per metre along `width_dir` at the ball.
+    pub fibre_u_per_m: f32,
     /// Direction along the path (towards the insertion).
     pub tangent: Vec3,
     /// Across the width.
@@ -104,6 +116,21 @@ pub struct SweepSpec<'a> {
     pub min_step_m: f32,
 }
 
+/// One place on a cross-section of a swept shape.
+struct Across {
+    point: Vec3,
+    width_dir: Vec3,
+    weights: JointWeights,
+    tangent: Vec3,
+    /// Distance across from the section's middle.
+    across_m: f32,
+    /// How fast u changes per metre across.
+    u_per_m: f32,
+}
+
+/// A cross-section of a swept shape: from u (−1…1) and the ball radius there to the place.
+type CrossSection = Box<dyn Fn(f32, f32) -> Across>;
+
 fn lerp_w(a: &JointWeights, b: &JointWeights, f: f32) -> JointWeights {
     let mut w = [0.0; JOINT_COUNT];
     for i in 0..JOINT_COUNT {
@@ -147,59 +174,120 @@ pub fn sweep(spec: &SweepSpec<'_>) -> Vec<SweepSample> {
                 .unwrap_or(Vec3::Y)
         };
         let spread = spec.spread.0 + (spec.spread.1 - spec.spread.0) * t;
-        // Cross-section at this t: a function from u (−1…1) to point + width direction.
-        let (width_m, cross): (f32, Box<dyn Fn(f32) -> (Vec3, Vec3, JointWeights, Vec3)>) =
-            if rails.len() == 1 {
-                let (c, w) = at(&rails[0]);
-                let tan = tangent_of(&rails[0]);
-                let wd = (spec.width_hint - tan * spec.width_hint.dot(tan))
-                    .try_normalize()
-                    .unwrap_or(Vec3::X);
-                (
-                    2.0 * spread,
-                    Box::new(move |u| (c + wd * (u * spread), wd, w, tan)),
-                )
-            } else {
-                let pts: Vec<(Vec3, JointWeights)> = rails.iter().map(at).collect();
-                let tans: Vec<Vec3> = rails.iter().map(tangent_of).collect();
-                let k = pts.len() - 1;
-                let total: f32 = pts.windows(2).map(|p| (p[1].0 - p[0].0).length()).sum();
-                let width = total * (1.0 + 2.0 * spread / k as f32);
-                (
-                    width,
-                    Box::new(move |u| {
-                        // u −1…1 maps to guide coordinate g −spread…k+spread.
-                        let g = (u + 1.0) * 0.5 * (k as f32 + 2.0 * spread) - spread;
+        // Cross-section at this t.
+        let (width_m, cross): (f32, CrossSection) = if rails.len() == 1 {
+            let (c, w) = at(&rails[0]);
+            let tan = tangent_of(&rails[0]);
+            let wd = (spec.width_hint - tan * spec.width_hint.dot(tan))
+                .try_normalize()
+                .unwrap_or(Vec3::X);
+            (
+                2.0 * spread,
+                // u is the fraction of the band's half-width (to the surface), so a
+                // tapering band's fibres keep their u.
+                Box::new(move |u, r| Across {
+                    point: c + wd * (u * spread),
+                    width_dir: wd,
+                    weights: w,
+                    tangent: tan,
+                    across_m: u * spread,
+                    u_per_m: 1.0 / (spread + r).max(1e-4),
+                }),
+            )
+        } else {
+            let hint = spec.width_hint;
+            let pts: Vec<(Vec3, JointWeights)> = rails.iter().map(at).collect();
+            let tans: Vec<Vec3> = rails.iter().map(tangent_of).collect();
+            let k = pts.len() - 1;
+            let total: f32 = pts.windows(2).map(|p| (p[1].0 - p[0].0).length()).sum();
+            let width = total * (1.0 + 2.0 * spread / k as f32);
+            // Distance across the fibres up to each guide: the section's arc length
+            // without its part along the guides (where guides run into one another,
+            // as at a fan's apex, the section lies along them and is no width).
+            let mean_tan = tans.iter().copied().sum::<Vec3>().normalize_or_zero();
+            let across_len = move |v: Vec3| (v - mean_tan * v.dot(mean_tan)).length();
+            let mut arc = vec![0.0f32];
+            for p in pts.windows(2) {
+                arc.push(arc[arc.len() - 1] + across_len(p[1].0 - p[0].0));
+            }
+            let arc_total = arc[k];
+            (
+                width,
+                Box::new(move |u, r| {
+                    // u −1…1 maps to guide coordinate g −spread…k+spread.
+                    let g = (u + 1.0) * 0.5 * (k as f32 + 2.0 * spread) - spread;
+                    let at_g = |g: f32| {
                         let seg = (g.floor().max(0.0) as usize).min(k - 1);
-                        let f = g - seg as f32;
-                        let a = pts[seg].0;
-                        let b = pts[seg + 1].0;
-                        let wd = (b - a).try_normalize().unwrap_or(Vec3::X);
-                        let tan = tans[seg].lerp(tans[seg + 1], f.clamp(0.0, 1.0));
-                        (
-                            a.lerp(b, f),
-                            wd,
-                            lerp_w(&pts[seg].1, &pts[seg + 1].1, f.clamp(0.0, 1.0)),
-                            tan.try_normalize().unwrap_or(Vec3::Y),
-                        )
-                    }),
-                )
-            };
+                        (seg, g - seg as f32)
+                    };
+                    let point = |g: f32| {
+                        let (seg, f) = at_g(g);
+                        pts[seg].0.lerp(pts[seg + 1].0, f)
+                    };
+                    let (seg, f) = at_g(g);
+                    let a = pts[seg].0;
+                    let b = pts[seg + 1].0;
+                    let tan = tans[seg]
+                        .lerp(tans[seg + 1], f.clamp(0.0, 1.0))
+                        .try_normalize()
+                        .unwrap_or(Vec3::Y);
+                    // Across the sheet over half a guide spacing and the ball's radius each
+                    // way: the smoothed surface of thick balls does not follow a bend of
+                    // the section at a guide, so the frame may not either; where the
+                    // section has no width across the fibres (a fan's apex), across the
+                    // hint as for a single guide.
+                    let reach = 0.5 + r / (b - a).length().max(1e-3);
+                    let across = point(g + reach) - point(g - reach);
+                    let across = across - tan * across.dot(tan);
+                    // The hint counts for a few millimetres: enough to steady the frame
+                    // where the guides come together, nothing against a real width.
+                    let hint = hint - tan * hint.dot(tan);
+                    let hint = if hint.dot(across) < 0.0 { -hint } else { hint };
+                    let wd = (across + hint * 0.003).try_normalize().unwrap_or(Vec3::X);
+                    Across {
+                        point: a.lerp(b, f),
+                        width_dir: wd,
+                        weights: lerp_w(&pts[seg].1, &pts[seg + 1].1, f.clamp(0.0, 1.0)),
+                        tangent: tan,
+                        across_m: arc[seg] + f * across_len(b - a) - 0.5 * arc_total,
+                        u_per_m: 2.0 / ((k as f32 + 2.0 * spread) * (b - a).length().max(1e-4)),
+                    }
+                }),
+            )
+        };
+        let reach = |u: f32| {
+            let r = (spec.half_thickness_m)(u, t);
+            cross(u, r).across_m.abs() + r
+        };
+        let half_width_m = 0.5 * (reach(-1.0) + reach(1.0));
         let mut u = -1.0f32;
         let mut local_step = f32::MAX;
         loop {
             let r = (spec.half_thickness_m)(u, t);
-            let (c, wd, w, tan) = cross(u);
-            let thick = tan.cross(wd).try_normalize().unwrap_or(Vec3::Z);
+            let at = cross(u, r);
+            // For a single guide u runs over the ball centres: measure it to the surface.
+            let fibre_u = if rails.len() == 1 {
+                at.across_m * at.u_per_m
+            } else {
+                u
+            };
             out.push(SweepSample {
-                centre: c,
+                centre: at.point,
                 radius_m: r,
                 t,
                 u,
-                tangent: tan,
-                width_dir: wd,
-                thick_dir: thick,
-                weights: w,
+                across_m: at.across_m,
+                half_width_m,
+                fibre_u,
+                fibre_u_per_m: at.u_per_m,
+                tangent: at.tangent,
+                width_dir: at.width_dir,
+                thick_dir: at
+                    .tangent
+                    .cross(at.width_dir)
+                    .try_normalize()
+                    .unwrap_or(Vec3::Z),
+                weights: at.weights,
             });
             local_step = local_step.min((0.45 * r).max(spec.min_step_m));
             if width_m <= 1e-6 || u >= 1.0 {
