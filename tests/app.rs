@@ -30,6 +30,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 
 use common::{assert_one_line_error, bundled_model, model_without, temp_dir};
+use hipback::anatomy::NerveVariant;
 use hipback::anatomy::{Layer, Side, SkinRegion, Structure};
 use hipback::viewer::actions::{Action, HelpOpen};
 use hipback::viewer::camera::{
@@ -38,7 +39,7 @@ use hipback::viewer::camera::{
 };
 use hipback::viewer::layers::{LayerSettings, XRAY_OPACITY_0_TO_1};
 use hipback::viewer::model::{
-    ATTRIBUTE_SKIN_REGION, ModelError, ModelSource, ModelState, StructureTag,
+    ATTRIBUTE_SKIN_REGION, ModelError, ModelSource, ModelState, NerveVariantTag, StructureTag,
 };
 use hipback::viewer::picking::Selection;
 use hipback::viewer::ui::{PanelCommand, PanelState, SelectionCard, help_ui, panel_ui};
@@ -137,8 +138,11 @@ fn load_ready(app: &mut App) {
     assert!(matches!(state, ModelState::Ready { .. }), "{state:?}");
 }
 
+/// The tagged entities of the structures (not the nerve's other courses).
 fn tagged(app: &mut App) -> Vec<(Entity, Structure)> {
-    let mut query = app.world_mut().query::<(Entity, &StructureTag)>();
+    let mut query = app
+        .world_mut()
+        .query_filtered::<(Entity, &StructureTag), Without<NerveVariantTag>>();
     query
         .iter(app.world())
         .map(|(entity, tag)| (entity, tag.0))
@@ -204,12 +208,113 @@ fn world_box(app: &mut App, name: &str) -> (Vec3, Vec3) {
 fn loading_the_bundled_model_tags_every_structure() {
     let mut app = core_app(&bundled_model());
     load_ready(&mut app);
-    let tagged = tagged(&mut app);
+    let mut q = app
+        .world_mut()
+        .query::<(&StructureTag, Option<&NerveVariantTag>)>();
+    let tagged: Vec<(Structure, Option<NerveVariant>)> = q
+        .iter(app.world())
+        .map(|(t, v)| (t.0, v.map(|v| v.0)))
+        .collect();
     for structure in Structure::all() {
-        let count = tagged.iter().filter(|(_, s)| *s == structure).count();
+        let count = tagged
+            .iter()
+            .filter(|(s, v)| *s == structure && v.is_none())
+            .count();
         assert_eq!(count, 1, "{structure}: {count} entities tagged");
     }
-    assert_eq!(tagged.len(), Structure::all().len());
+    // The nerve's other courses carry the nerve's tag and their type.
+    for side in [Side::Left, Side::Right] {
+        for variant in NerveVariant::EXTRA {
+            let nerve = Structure {
+                kind: hipback::anatomy::StructureKind::SciaticNerve,
+                side,
+            };
+            assert!(
+                tagged.contains(&(nerve, Some(variant))),
+                "{variant:?} {side:?} missing"
+            );
+        }
+    }
+    assert_eq!(tagged.len(), Structure::all().len() + 4);
+}
+
+/// Choosing a course of the nerve shows it on both sides and hides the others; they all
+/// follow the nerve's state (the `compressed` morph data arrives in Bevy as in the file).
+#[test]
+fn nerve_variants_are_hidden_until_chosen() {
+    let mut app = core_app(&bundled_model());
+    load_ready(&mut app);
+    let shown = |app: &mut App| {
+        let mut q = app
+            .world_mut()
+            .query::<(&StructureTag, Option<&NerveVariantTag>, &Visibility)>();
+        let mut out: Vec<(Side, NerveVariant)> = q
+            .iter(app.world())
+            .filter(|(t, _, v)| {
+                t.0.kind == hipback::anatomy::StructureKind::SciaticNerve
+                    && **v != Visibility::Hidden
+            })
+            .map(|(t, variant, _)| (t.0.side, variant.map_or(NerveVariant::A, |v| v.0)))
+            .collect();
+        out.sort();
+        out
+    };
+    assert_eq!(
+        shown(&mut app),
+        vec![
+            (Side::Left, NerveVariant::A),
+            (Side::Right, NerveVariant::A)
+        ]
+    );
+    for variant in NerveVariant::ALL {
+        app.insert_resource(viewer::layers::ShownNerveVariant(variant));
+        app.update();
+        assert_eq!(
+            shown(&mut app),
+            vec![(Side::Left, variant), (Side::Right, variant)],
+            "{variant:?}"
+        );
+        // Everything else stays as the layers say.
+        let mut q = app.world_mut().query::<(&StructureTag, &Visibility)>();
+        for (tag, visibility) in q.iter(app.world()) {
+            if tag.0.kind != hipback::anatomy::StructureKind::SciaticNerve {
+                assert_ne!(
+                    *visibility,
+                    Visibility::Hidden,
+                    "{} hidden with {variant:?}",
+                    tag.0
+                );
+            }
+        }
+    }
+    // The morph targets (stored sparse in the file) arrive whole.
+    let model = common::glb::load(&bundled_model());
+    let mut q = app
+        .world_mut()
+        .query::<(&StructureTag, Option<&NerveVariantTag>, &Mesh3d)>();
+    let nerves: Vec<(String, Handle<Mesh>)> = q
+        .iter(app.world())
+        .filter(|(t, _, _)| t.0.kind == hipback::anatomy::StructureKind::SciaticNerve)
+        .map(|(t, v, m)| {
+            let name = v.map_or_else(|| t.0.gltf_name(), |v| v.0.gltf_name(t.0.side));
+            (name, m.0.clone())
+        })
+        .collect();
+    assert_eq!(nerves.len(), 6);
+    for (name, handle) in nerves {
+        let meshes = app.world().resource::<Assets<Mesh>>();
+        let targets = meshes.get(&handle).unwrap().morph_targets().unwrap();
+        let in_file = &model.mesh(&name).morph;
+        assert_eq!(targets.len(), in_file.len(), "{name}");
+        let worst = targets
+            .iter()
+            .zip(in_file)
+            .map(|(t, f)| (t.position - *f).length())
+            .fold(0.0, f32::max);
+        let largest = in_file.iter().map(|d| d.length()).fold(0.0, f32::max);
+        assert!(worst < 1e-6, "{name}: morph differs by {worst} m");
+        assert!(largest > 0.002, "{name}: morph too small ({largest} m)");
+    }
 }
 
 /// The `_REGION` attribute Bevy loads equals the file's, value by value.
@@ -283,7 +388,9 @@ fn a_layer_toggle_hides_exactly_that_layer() {
         settings.get_mut(layer).visible = false;
         app.insert_resource(settings);
         app.update();
-        let mut query = app.world_mut().query::<(&StructureTag, &Visibility)>();
+        let mut query = app
+            .world_mut()
+            .query_filtered::<(&StructureTag, &Visibility), Without<NerveVariantTag>>();
         for (tag, visibility) in query.iter(app.world()) {
             let hidden = *visibility == Visibility::Hidden;
             assert_eq!(
@@ -668,7 +775,7 @@ fn presets_reset_and_focus_move_the_running_camera() {
     act(&mut app, Action::FocusSelection);
     let (lo, hi) = world_box(&mut app, "femur_r");
     let mut q = app.world_mut().query::<&PanOrbitCamera>();
-    let orbit = q.single(app.world()).unwrap().clone();
+    let orbit = *q.single(app.world()).unwrap();
     let box_centre = (lo + hi) * 0.5;
     assert!(
         (orbit.focus - box_centre).length() < 0.02,
@@ -758,6 +865,18 @@ fn panel_layer_toggle_and_view_preset() {
             Some(&PanelCommand::Action(Action::View(preset))),
         );
     }
+}
+
+#[test]
+fn the_panel_switches_the_course_of_the_nerve() {
+    let mut harness = Harness::new_ui_state(panel_ui, PanelState::default());
+    harness
+        .get_by_label("Sciatic nerve: how it passes the piriformis")
+        .click();
+    harness.run();
+    harness.get_by_label(NerveVariant::B.label()).click();
+    harness.run();
+    assert_eq!(harness.state().nerve_variant, NerveVariant::B);
 }
 
 #[test]

@@ -419,9 +419,10 @@ pub enum PiriformisPassage {
 /// extra, whole nerves in the model (roots, divisions, down the thigh) under their own names,
 /// hidden unless the viewer shows them. Prevalence and sources are data:
 /// [`NerveVariantFacts`] in `assets/anatomy/nerve_variants.ron`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
 pub enum NerveVariant {
     /// Undivided nerve below the piriformis (the usual course).
+    #[default]
     A,
     /// Divided: the common fibular division through the piriformis, the tibial below.
     B,

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use bevy::prelude::AppExit;
 use clap::{Args, Parser, Subcommand};
 
-use crate::anatomy::Layer;
+use crate::anatomy::{Layer, NerveVariant};
 use crate::app::{self, AppOptions};
 use crate::content::ContentTable;
 use crate::record::{ClipOutput, Recording};
@@ -98,6 +98,9 @@ pub struct ScreenshotArgs {
     /// For a relief scenario: the moment on its timeline, seconds (default: its end).
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub at: Option<f32>,
+    /// The course of the sciatic nerve past the piriformis (Beaton & Anson type): a, b or c.
+    #[arg(long, value_name = "TYPE", value_parser = parse_nerve_variant, default_value = "a")]
+    pub nerve_variant: NerveVariant,
 }
 
 /// `record` options.
@@ -162,6 +165,16 @@ pub fn parse_seconds(text: &str) -> Result<f32, String> {
         .ok()
         .filter(|v| v.is_finite() && *v >= 0.0)
         .ok_or_else(|| format!("`{text}` is not a time in seconds (0 or more)"))
+}
+
+/// Parses a nerve course: `a`, `b` or `c`.
+pub fn parse_nerve_variant(text: &str) -> Result<NerveVariant, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "a" => Ok(NerveVariant::A),
+        "b" => Ok(NerveVariant::B),
+        "c" => Ok(NerveVariant::C),
+        _ => Err(format!("`{text}` is not a nerve course (use a, b or c)")),
+    }
 }
 
 /// Parses a clip length (0.5–120 s).
@@ -277,11 +290,22 @@ fn prepare(
     model::validate_model_file(&model_path).map_err(|e| e.to_string())?;
     let content =
         ContentTable::from_file(&viewer::default_content_path()).map_err(|e| e.to_string())?;
+    let variants_file = viewer::assets_dir()
+        .join("anatomy")
+        .join("nerve_variants.ron");
+    let variants_text = std::fs::read_to_string(&variants_file)
+        .map_err(|e| format!("{}: cannot read: {e}", variants_file.display()))?;
+    let nerve_variants = crate::anatomy::NerveVariantFacts::from_ron_str(
+        &variants_text,
+        &variants_file.display().to_string(),
+    )?;
     Ok(ViewerOptions {
         model_path,
         view,
         layers,
         content,
+        nerve_variants: Some(nerve_variants),
+        nerve_variant: NerveVariant::A,
     })
 }
 
@@ -387,7 +411,8 @@ fn run_screenshot(model: &ModelArgs, args: &ScreenshotArgs) -> Result<ExitCode, 
     let id = args.scenario.clone().unwrap_or_else(|| HEALTHY.to_owned());
     check_scenario(&library, &id)?;
     let view = start_view(args.view, &library, &id);
-    let viewer = prepare(model, view, layers)?;
+    let mut viewer = prepare(model, view, layers)?;
+    viewer.nerve_variant = args.nerve_variant;
     check_out_folder("--out", &args.out)?;
     let shot = OffscreenShot {
         out: args.out.clone(),

@@ -348,6 +348,20 @@ mod tests {
                 anatomy: false,
             });
         }
+        let variants_text =
+            std::fs::read_to_string(assets().join("anatomy/nerve_variants.ron")).unwrap();
+        let variants =
+            crate::anatomy::NerveVariantFacts::from_ron_str(&variants_text, "nerve_variants.ron")
+                .unwrap();
+        for v in &variants.variants {
+            claims.push(Claim {
+                place: format!("nerve_variants.ron {:?}", v.variant),
+                text: v.prevalence.text.clone(),
+                source: v.prevalence.source.clone(),
+                grade: v.prevalence.grade,
+                anatomy: false,
+            });
+        }
         let rules: crate::scenario::data::CompensationTable = crate::scenario::data::load_ron(
             &assets().join(crate::scenario::data::COMPENSATION_FILE),
         )

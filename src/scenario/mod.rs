@@ -517,7 +517,7 @@ fn rescan(options: &ScenarioOptions, asset_server: &AssetServer, files: &mut Sce
                     files.modified.insert(absolute.clone(), modified);
                     if let Some(id) = files.handles.get(&absolute).map(Handle::id) {
                         files.arrived.remove(&id);
-                        reload(&asset_server, id, &absolute);
+                        reload(asset_server, id, &absolute);
                     }
                 }
                 Some(_) => {}

@@ -8,9 +8,9 @@ use bevy::picking::Pickable;
 use bevy::prelude::*;
 
 use super::look::{self, MorphWeight, Tint};
-use super::model::StructureTag;
+use super::model::{NerveVariantTag, StructureTag};
 use super::picking::Selection;
-use crate::anatomy::{Layer, Structure};
+use crate::anatomy::{Layer, NerveVariant, Structure};
 
 /// Opacity a layer is drawn with while in x-ray mode.
 pub const XRAY_OPACITY_0_TO_1: f32 = 0.22;
@@ -138,6 +138,22 @@ pub enum Highlight {
     Selected,
 }
 
+/// Which course of the sciatic nerve past the piriformis is shown (Beaton & Anson types; the
+/// usual one, A, at start).
+#[derive(Resource, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShownNerveVariant(pub NerveVariant);
+
+impl Default for ShownNerveVariant {
+    fn default() -> Self {
+        Self(NerveVariant::A)
+    }
+}
+
+/// Whether an entity of a nerve (the usual one when `variant` is `None`) is the course shown.
+pub fn variant_shown(variant: Option<NerveVariant>, shown: NerveVariant) -> bool {
+    variant.unwrap_or(NerveVariant::A) == shown
+}
+
 /// Structures a capability fades to x-ray because they hide what it shows (a scenario's
 /// story: gluteus maximus over the piriformis). They come back when the set is emptied.
 #[derive(Resource, Clone, Debug, Default, PartialEq, Eq)]
@@ -189,6 +205,7 @@ pub struct OwnMaterial;
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<LayerSettings>()
         .init_resource::<FadedStructures>()
+        .init_resource::<ShownNerveVariant>()
         .add_systems(
             Update,
             (give_own_material, apply_appearance, apply_morph_weights)
@@ -223,6 +240,7 @@ fn apply_appearance(
     settings: Res<LayerSettings>,
     selection: Res<Selection>,
     faded: Res<FadedStructures>,
+    variant: Res<ShownNerveVariant>,
     mut commands: Commands,
     mut entities: Query<(
         Entity,
@@ -231,10 +249,10 @@ fn apply_appearance(
         Option<&MeshMaterial3d<StandardMaterial>>,
         Option<&Pickable>,
         Option<&Tint>,
-        Has<Hidden>,
+        Option<&NerveVariantTag>,
     )>,
     added: Query<(), Added<OwnMaterial>>,
-    tinted: Query<(), Or<(Changed<Tint>, Changed<Hidden>)>>,
+    tinted: Query<(), Changed<Tint>>,
     mut removed_tints: RemovedComponents<Tint>,
     materials: Option<ResMut<Assets<StandardMaterial>>>,
 ) {
@@ -242,6 +260,7 @@ fn apply_appearance(
     if !settings.is_changed()
         && !selection.is_changed()
         && !faded.is_changed()
+        && !variant.is_changed()
         && added.is_empty()
         && tinted.is_empty()
         && !tints_removed
@@ -249,7 +268,7 @@ fn apply_appearance(
         return;
     }
     let mut materials = materials;
-    for (entity, tag, visibility, material, pickable, tint, hidden) in &mut entities {
+    for (entity, tag, visibility, material, pickable, tint, nerve_variant) in &mut entities {
         let mut look = appearance(
             tag.0,
             &settings,
@@ -257,7 +276,8 @@ fn apply_appearance(
             selection.hovered,
             faded.0.contains(&tag.0),
         );
-        if hidden {
+        let is_nerve = tag.0.kind == crate::anatomy::StructureKind::SciaticNerve;
+        if is_nerve && !variant_shown(nerve_variant.map(|v| v.0), variant.0) {
             look.visible = false;
             look.pickable = false;
         }
@@ -294,10 +314,6 @@ fn apply_appearance(
         }
     }
 }
-
-/// Hides a tagged entity whatever the layers say (a nerve variant that is not chosen).
-#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Hidden;
 
 /// Writes each structure's [`MorphWeight`] into the glTF node's `MorphWeights` (the mesh
 /// entity refers to its node), only when it differs. The only writer of morph weights.
@@ -395,6 +411,14 @@ mod tests {
             appearance(glute, &isolated, Some(glute), None, true).opacity_0_to_1,
             1.0
         );
+    }
+
+    #[test]
+    fn only_the_chosen_course_of_the_nerve_is_shown() {
+        assert!(variant_shown(None, NerveVariant::A));
+        assert!(!variant_shown(Some(NerveVariant::B), NerveVariant::A));
+        assert!(variant_shown(Some(NerveVariant::B), NerveVariant::B));
+        assert!(!variant_shown(None, NerveVariant::C));
     }
 
     #[test]

@@ -62,6 +62,10 @@ pub struct ViewerOptions {
     pub layers: LayerSettings,
     /// Side-panel content.
     pub content: ContentTable,
+    /// How common each course of the sciatic nerve is.
+    pub nerve_variants: Option<crate::anatomy::NerveVariantFacts>,
+    /// The course of the sciatic nerve shown at start.
+    pub nerve_variant: crate::anatomy::NerveVariant,
 }
 
 impl ViewerOptions {
@@ -135,6 +139,10 @@ pub fn insert_options(app: &mut App, options: &ViewerOptions) {
     .insert_resource(options.content.clone())
     .insert_resource(StartView(options.view))
     .insert_resource(ClearColor(look::BACKGROUND));
+    if let Some(facts) = &options.nerve_variants {
+        app.insert_resource(ui::NerveVariantInfo(facts.clone()));
+    }
+    app.insert_resource(layers::ShownNerveVariant(options.nerve_variant));
 }
 
 /// Spawns the window's orbit camera at the start view, with its lights.

@@ -10,7 +10,7 @@ use bevy::prelude::*;
 use bevy::render::render_resource::VertexFormat;
 use bevy::world_serialization::{WorldAsset, WorldAssetRoot, WorldInstanceReady};
 
-use crate::anatomy::{Layer, Structure};
+use crate::anatomy::{Layer, NerveVariant, Structure, StructureKind};
 
 /// Name of the rig root node (no mesh).
 pub const RIG_ROOT_NODE: &str = "pelvis";
@@ -156,6 +156,12 @@ fn model_problems(doc: &gltf::Document) -> Vec<String> {
 #[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StructureTag(pub Structure);
 
+/// On the extra nodes of a sciatic nerve's anatomical variants (Beaton & Anson types B, C):
+/// the entity also carries the nerve's [`StructureTag`] and is shown only when its type is
+/// chosen. The usual nerve (type A) has no such tag.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NerveVariantTag(pub NerveVariant);
+
 /// Marks the entity that holds the spawned model.
 #[derive(Component)]
 pub struct ModelRoot;
@@ -246,13 +252,21 @@ fn tag_structures(
         let Ok(name) = names.get(entity) else {
             continue;
         };
-        match Structure::from_gltf_name(&name.0) {
-            Some(structure) => {
-                commands.entity(entity).insert(StructureTag(structure));
-                found.insert(structure);
-                tagged += 1;
-            }
-            None => warn!("model mesh `{}` is not a known structure; ignored", name.0),
+        if let Some(structure) = Structure::from_gltf_name(&name.0) {
+            commands.entity(entity).insert(StructureTag(structure));
+            found.insert(structure);
+            tagged += 1;
+        } else if let Some((variant, side)) = NerveVariant::from_gltf_name(&name.0) {
+            // Another course of the same nerve: it shows that nerve's state, when chosen.
+            let nerve = Structure {
+                kind: StructureKind::SciaticNerve,
+                side,
+            };
+            commands
+                .entity(entity)
+                .insert((StructureTag(nerve), NerveVariantTag(variant)));
+        } else {
+            warn!("model mesh `{}` is not a known structure; ignored", name.0);
         }
     }
     *state = match missing_structures(&found) {

@@ -13,10 +13,10 @@ use bevy_egui::{
 
 use super::actions::{Action, EguiOwnsKeyboard, HelpOpen, MOUSE_GESTURES};
 use super::camera::{MainCamera, ViewPreset};
-use super::layers::LayerSettings;
+use super::layers::{LayerSettings, ShownNerveVariant};
 use super::model::ModelState;
 use super::picking::Selection;
-use crate::anatomy::{Layer, Structure};
+use crate::anatomy::{Layer, NerveVariant, NerveVariantFacts, Structure};
 use crate::content::{ContentTable, Fact};
 
 /// What the panel shows about the selected structure.
@@ -69,6 +69,10 @@ pub struct PanelState {
     pub model_status: String,
     /// Where the last picture went (or why it failed).
     pub picture_status: Option<String>,
+    /// The course of the sciatic nerve shown (edited in place).
+    pub nerve_variant: NerveVariant,
+    /// How common each course is, with sources.
+    pub variant_facts: Option<NerveVariantFacts>,
     /// What the user asked for this frame.
     pub commands: Vec<PanelCommand>,
 }
@@ -82,6 +86,9 @@ pub fn panel_ui(ui: &mut egui::Ui, state: &mut PanelState) {
     ui.add_space(6.0);
     ui.strong("Layers");
     layers_ui(ui, &mut state.layers);
+    egui::CollapsingHeader::new("Sciatic nerve: how it passes the piriformis")
+        .id_salt("nerve_course")
+        .show(ui, |ui| nerve_course_ui(ui, state));
     ui.add_space(6.0);
     ui.separator();
     ui.strong("View");
@@ -142,6 +149,35 @@ pub fn layers_ui(ui: &mut egui::Ui, layers: &mut LayerSettings) {
             }
         });
     ui.checkbox(&mut layers.isolate_selection, "Isolate selection");
+}
+
+/// The anatomical variants of the sciatic nerve (Beaton & Anson types), with how common each
+/// is and its source.
+pub fn nerve_course_ui(ui: &mut egui::Ui, state: &mut PanelState) {
+    for variant in NerveVariant::ALL {
+        ui.radio_value(&mut state.nerve_variant, variant, variant.label());
+        if let Some(fact) = state
+            .variant_facts
+            .as_ref()
+            .and_then(|f| f.of(variant))
+            .map(|f| &f.prevalence)
+        {
+            ui.horizontal_wrapped(|ui| {
+                ui.add_space(18.0);
+                ui.label(
+                    egui::RichText::new(format!("[{}]", fact.grade.tag()))
+                        .small()
+                        .color(grade_colour(fact.grade)),
+                )
+                .on_hover_text(format!(
+                    "{}\nSource: {}",
+                    fact.grade.meaning(),
+                    fact.source
+                ));
+                ui.label(egui::RichText::new(&fact.text).small());
+            });
+        }
+    }
 }
 
 /// View preset buttons, focus and reset (labels and key hints from the action table).
@@ -249,6 +285,10 @@ pub fn help_ui(ui: &mut egui::Ui) {
         });
 }
 
+/// How common each course of the sciatic nerve is (`assets/anatomy/nerve_variants.ron`).
+#[derive(Resource, Clone, Debug, PartialEq)]
+pub struct NerveVariantInfo(pub NerveVariantFacts);
+
 /// Where the last "Save picture" went.
 #[derive(Resource, Clone, Debug, Default, PartialEq)]
 pub struct PictureStatus(pub Option<String>);
@@ -315,6 +355,8 @@ fn panel_system(
     mut commands: Commands,
     picture: Res<PictureStatus>,
     camera: Query<&Camera, With<MainCamera>>,
+    mut shown_variant: ResMut<ShownNerveVariant>,
+    variant_facts: Option<Res<NerveVariantInfo>>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     if !*styled {
@@ -337,6 +379,8 @@ fn panel_system(
         show_help: help.0,
         model_status: status_line(&model),
         picture_status: picture.0.clone(),
+        nerve_variant: shown_variant.0,
+        variant_facts: variant_facts.map(|f| f.0.clone()),
         commands: Vec::new(),
     };
     let mut root = egui::Ui::new(
@@ -372,6 +416,7 @@ fn panel_system(
     if state.layers != *settings {
         *settings = state.layers;
     }
+    shown_variant.set_if_neq(ShownNerveVariant(state.nerve_variant));
     if help.0 != state.show_help {
         help.0 = state.show_help;
     }

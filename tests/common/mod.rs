@@ -1,10 +1,7 @@
 //! Fixtures shared by the integration-test binaries: the `hipback` command, temporary
 //! folders, the "one line on stderr, exit code 2" check and model-file helpers.
-// Each test binary uses a different part of these fixtures.
-#![expect(
-    clippy::allow_attributes,
-    reason = "dead_code cannot be `expect`ed: whether it fires depends on the test binary"
-)]
+// Each test binary uses a different part of these fixtures, so `dead_code` cannot be
+// `expect`ed: whether it fires depends on the binary.
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
 use std::path::{Path, PathBuf};
@@ -87,7 +84,7 @@ pub fn model_with_json_edit(dir: &Path, name: &str, edit: impl FnOnce(&str) -> S
     let json = std::str::from_utf8(&bytes[20..20 + json_len]).unwrap();
     let edited = edit(json);
     let mut json_chunk = edited.into_bytes();
-    while json_chunk.len() % 4 != 0 {
+    while !json_chunk.len().is_multiple_of(4) {
         json_chunk.push(b' ');
     }
     let rest = &bytes[20 + json_len..];
