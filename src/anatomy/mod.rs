@@ -6,8 +6,10 @@ use std::fmt;
 /// Which display layer a structure belongs to (the viewer toggles these together).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Layer {
-    /// Hip bones, sacrum, coccyx, lumbar vertebrae and femurs.
+    /// Hip bones, sacrum, coccyx, vertebrae T12–L5 and femurs.
     Bones,
+    /// The intervertebral discs T12/L1 to L5/S1.
+    Discs,
     /// Gluteal muscles, piriformis and iliopsoas.
     Muscles,
     /// The sciatic nerve.
@@ -20,8 +22,9 @@ pub enum Layer {
 
 impl Layer {
     /// Every layer, in panel order (inside out).
-    pub const ALL: [Layer; 5] = [
+    pub const ALL: [Layer; 6] = [
         Layer::Bones,
+        Layer::Discs,
         Layer::Muscles,
         Layer::Nerves,
         Layer::Joints,
@@ -32,6 +35,7 @@ impl Layer {
     pub fn label(self) -> &'static str {
         match self {
             Layer::Bones => "Bones",
+            Layer::Discs => "Discs",
             Layer::Muscles => "Muscles",
             Layer::Nerves => "Nerve",
             Layer::Joints => "SI joint",
@@ -88,12 +92,32 @@ pub enum StructureKind {
     Sacrum,
     /// The coccyx.
     Coccyx,
+    /// Twelfth thoracic vertebra.
+    VertebraT12,
+    /// First lumbar vertebra.
+    VertebraL1,
+    /// Second lumbar vertebra.
+    VertebraL2,
+    /// Third lumbar vertebra.
+    VertebraL3,
     /// Fourth lumbar vertebra.
     VertebraL4,
     /// Fifth lumbar vertebra.
     VertebraL5,
     /// Thigh bone.
     Femur,
+    /// The disc between T12 and L1.
+    DiscT12L1,
+    /// The disc between L1 and L2.
+    DiscL1L2,
+    /// The disc between L2 and L3.
+    DiscL2L3,
+    /// The disc between L3 and L4.
+    DiscL3L4,
+    /// The disc between L4 and L5.
+    DiscL4L5,
+    /// The disc between L5 and the sacrum.
+    DiscL5S1,
     /// Gluteus maximus.
     GluteusMaximus,
     /// Gluteus medius.
@@ -116,13 +140,23 @@ pub enum StructureKind {
 
 impl StructureKind {
     /// Every kind, in model order.
-    pub const ALL: [StructureKind; 15] = [
+    pub const ALL: [StructureKind; 25] = [
         StructureKind::HipBone,
         StructureKind::Sacrum,
         StructureKind::Coccyx,
+        StructureKind::VertebraT12,
+        StructureKind::VertebraL1,
+        StructureKind::VertebraL2,
+        StructureKind::VertebraL3,
         StructureKind::VertebraL4,
         StructureKind::VertebraL5,
         StructureKind::Femur,
+        StructureKind::DiscT12L1,
+        StructureKind::DiscL1L2,
+        StructureKind::DiscL2L3,
+        StructureKind::DiscL3L4,
+        StructureKind::DiscL4L5,
+        StructureKind::DiscL5S1,
         StructureKind::GluteusMaximus,
         StructureKind::GluteusMedius,
         StructureKind::GluteusMinimus,
@@ -140,9 +174,19 @@ impl StructureKind {
             StructureKind::HipBone => "hip_bone",
             StructureKind::Sacrum => "sacrum",
             StructureKind::Coccyx => "coccyx",
+            StructureKind::VertebraT12 => "vertebra_t12",
+            StructureKind::VertebraL1 => "vertebra_l1",
+            StructureKind::VertebraL2 => "vertebra_l2",
+            StructureKind::VertebraL3 => "vertebra_l3",
             StructureKind::VertebraL4 => "vertebra_l4",
             StructureKind::VertebraL5 => "vertebra_l5",
             StructureKind::Femur => "femur",
+            StructureKind::DiscT12L1 => "disc_t12_l1",
+            StructureKind::DiscL1L2 => "disc_l1_l2",
+            StructureKind::DiscL2L3 => "disc_l2_l3",
+            StructureKind::DiscL3L4 => "disc_l3_l4",
+            StructureKind::DiscL4L5 => "disc_l4_l5",
+            StructureKind::DiscL5S1 => "disc_l5_s1",
             StructureKind::GluteusMaximus => "gluteus_maximus",
             StructureKind::GluteusMedius => "gluteus_medius",
             StructureKind::GluteusMinimus => "gluteus_minimus",
@@ -161,9 +205,19 @@ impl StructureKind {
             StructureKind::HipBone => "Hip bone",
             StructureKind::Sacrum => "Sacrum",
             StructureKind::Coccyx => "Coccyx",
+            StructureKind::VertebraT12 => "T12 vertebra",
+            StructureKind::VertebraL1 => "L1 vertebra",
+            StructureKind::VertebraL2 => "L2 vertebra",
+            StructureKind::VertebraL3 => "L3 vertebra",
             StructureKind::VertebraL4 => "L4 vertebra",
             StructureKind::VertebraL5 => "L5 vertebra",
             StructureKind::Femur => "Femur",
+            StructureKind::DiscT12L1 => "T12/L1 disc",
+            StructureKind::DiscL1L2 => "L1/L2 disc",
+            StructureKind::DiscL2L3 => "L2/L3 disc",
+            StructureKind::DiscL3L4 => "L3/L4 disc",
+            StructureKind::DiscL4L5 => "L4/L5 disc",
+            StructureKind::DiscL5S1 => "L5/S1 disc",
             StructureKind::GluteusMaximus => "Gluteus maximus",
             StructureKind::GluteusMedius => "Gluteus medius",
             StructureKind::GluteusMinimus => "Gluteus minimus",
@@ -199,9 +253,19 @@ impl StructureKind {
             StructureKind::HipBone
             | StructureKind::Sacrum
             | StructureKind::Coccyx
+            | StructureKind::VertebraT12
+            | StructureKind::VertebraL1
+            | StructureKind::VertebraL2
+            | StructureKind::VertebraL3
             | StructureKind::VertebraL4
             | StructureKind::VertebraL5
             | StructureKind::Femur => Layer::Bones,
+            StructureKind::DiscT12L1
+            | StructureKind::DiscL1L2
+            | StructureKind::DiscL2L3
+            | StructureKind::DiscL3L4
+            | StructureKind::DiscL4L5
+            | StructureKind::DiscL5S1 => Layer::Discs,
             StructureKind::GluteusMaximus
             | StructureKind::GluteusMedius
             | StructureKind::GluteusMinimus
@@ -211,6 +275,53 @@ impl StructureKind {
             StructureKind::SciaticNerve => Layer::Nerves,
             StructureKind::SacroiliacJoint => Layer::Joints,
             StructureKind::Skin => Layer::Skin,
+        }
+    }
+
+    /// The vertebrae of the model, from the top down.
+    pub const VERTEBRAE: [StructureKind; 6] = [
+        StructureKind::VertebraT12,
+        StructureKind::VertebraL1,
+        StructureKind::VertebraL2,
+        StructureKind::VertebraL3,
+        StructureKind::VertebraL4,
+        StructureKind::VertebraL5,
+    ];
+
+    /// The intervertebral discs of the model, from the top down: [`Self::DISCS`]`[i]` lies
+    /// below [`Self::VERTEBRAE`]`[i]`.
+    pub const DISCS: [StructureKind; 6] = [
+        StructureKind::DiscT12L1,
+        StructureKind::DiscL1L2,
+        StructureKind::DiscL2L3,
+        StructureKind::DiscL3L4,
+        StructureKind::DiscL4L5,
+        StructureKind::DiscL5S1,
+    ];
+
+    /// The spinal level of a vertebra as the anatomy data names it (`T12`, `L1` … `L5`).
+    pub fn vertebra_level(self) -> Option<&'static str> {
+        match self {
+            StructureKind::VertebraT12 => Some("T12"),
+            StructureKind::VertebraL1 => Some("L1"),
+            StructureKind::VertebraL2 => Some("L2"),
+            StructureKind::VertebraL3 => Some("L3"),
+            StructureKind::VertebraL4 => Some("L4"),
+            StructureKind::VertebraL5 => Some("L5"),
+            _ => None,
+        }
+    }
+
+    /// The levels above and below a disc as the anatomy data names them (e.g. `L5`, `S1`).
+    pub fn disc_levels(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            StructureKind::DiscT12L1 => Some(("T12", "L1")),
+            StructureKind::DiscL1L2 => Some(("L1", "L2")),
+            StructureKind::DiscL2L3 => Some(("L2", "L3")),
+            StructureKind::DiscL3L4 => Some(("L3", "L4")),
+            StructureKind::DiscL4L5 => Some(("L4", "L5")),
+            StructureKind::DiscL5S1 => Some(("L5", "S1")),
+            _ => None,
         }
     }
 }
@@ -529,7 +640,7 @@ mod tests {
     #[test]
     fn names_round_trip_and_are_unique() {
         let all = Structure::all();
-        assert_eq!(all.len(), 25);
+        assert_eq!(all.len(), 35);
         let mut names: Vec<String> = all.iter().map(|s| s.gltf_name()).collect();
         for s in &all {
             assert_eq!(Structure::from_gltf_name(&s.gltf_name()), Some(*s));
@@ -539,6 +650,13 @@ mod tests {
         assert_eq!(names.len(), all.len());
         assert!(names.contains(&"piriformis_l".to_string()));
         assert!(names.contains(&"vertebra_l5".to_string()));
+        assert!(names.contains(&"vertebra_t12".to_string()));
+        assert!(names.contains(&"disc_l5_s1".to_string()));
+        for (i, v) in StructureKind::VERTEBRAE.iter().enumerate() {
+            let (above, _) = StructureKind::DISCS[i].disc_levels().unwrap();
+            assert_eq!(v.vertebra_level(), Some(above), "{v:?}");
+            assert_eq!(StructureKind::DISCS[i].layer(), Layer::Discs);
+        }
         assert_eq!(Structure::from_gltf_name("piriformis"), None);
     }
 

@@ -89,7 +89,7 @@ pub struct ScreenshotArgs {
     /// Image size in pixels, e.g. 1280x720.
     #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
     pub size: (u32, u32),
-    /// Layers to show, comma-separated: bones,muscles,nerve,si,skin (default: all).
+    /// Layers to show, comma-separated: bones,discs,muscles,nerve,si,skin (default: all).
     #[arg(long, value_name = "LIST", value_parser = parse_layers)]
     pub layers: Option<LayerList>,
     /// Show this scenario's state (default: healthy).
@@ -208,7 +208,7 @@ pub fn parse_layers(text: &str) -> Result<LayerList, String> {
     for name in text.split(',').filter(|s| !s.trim().is_empty()) {
         let layer = parse_layer(name).ok_or_else(|| {
             format!(
-                "unknown layer `{}` (use bones, muscles, nerve, si, skin)",
+                "unknown layer `{}` (use bones, discs, muscles, nerve, si, skin)",
                 name.trim()
             )
         })?;

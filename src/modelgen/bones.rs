@@ -55,7 +55,7 @@ fn resample_between(points: &[Vec3], n: usize, from_m: f32, to_from_end_m: f32) 
 
 /// Balls filling the patch between two curves (rows), with a half thickness per (u, v)
 /// and an offset per (u, v): a curved plate.
-fn plate(
+pub(super) fn plate(
     top: &[Vec3],
     bottom: &[Vec3],
     step_m: f32,
@@ -512,12 +512,14 @@ pub fn sacrum(a: &Anatomy) -> Result<Vec<Part>, DataError> {
         &|_, v| 0.0075 - 0.0025 * v,
         &|u, _| Vec3::Z * (0.004 * (std::f32::consts::PI * u).sin()),
     );
+    let spine = super::spine::Spine::new(a)?;
     Ok(vec![
         Part::union(s1_body, 0.0),
         Part::union(lower, 0.008),
         Part::union(column, 0.008),
         Part::union(alae, 0.010),
         Part::union(masses, 0.010),
+        Part::union(super::spine::sacral_articular_processes(&spine), 0.006),
         Part::subtract(foramina, 0.002),
     ])
 }
@@ -562,84 +564,6 @@ pub fn coccyx(a: &Anatomy) -> Result<Vec<Part>, DataError> {
         Part::union(chain(&[top, mid, end], &[0.006, 0.0048, 0.0035]), 0.0),
         Part::union(segments, 0.003),
     ])
-}
-
-/// A lumbar vertebra (`level` is "L4" or "L5"): body, pedicles, laminae, spinous and
-/// transverse processes, articular processes.
-pub fn vertebra(a: &Anatomy, level: &str) -> Result<Vec<Part>, DataError> {
-    let m = |n: &str| a.landmark(&format!("{level}_{n}"), Side::Midline);
-    let centre = m("body_centre")?;
-    let anterior = m("body_anterior")?;
-    let sp_tip = m("spinous_process_tip")?;
-    let (below, above) = if level == "L5" {
-        ("disc_L5S1_centre", "disc_L4L5_centre")
-    } else {
-        ("disc_L4L5_centre", "disc_L3L4_centre")
-    };
-    let axis =
-        (a.landmark(above, Side::Midline)? - a.landmark(below, Side::Midline)?).normalize_or_zero();
-    let frame = orthonormal(axis, Vec3::X);
-    let back = -frame.z_axis;
-    let depth_half = ((anterior - centre).dot(frame.z_axis)).max(0.016);
-    let body = vec![Primitive::Cylinder {
-        centre: centre + back * 0.0,
-        axes: frame,
-        radii_m: Vec3::new(0.0245, 0.0112, depth_half),
-        rounding_m: 0.004,
-    }];
-    let mut arch = Vec::new();
-    let lamina_mid = centre + back * (depth_half + 0.025) - axis * 0.004;
-    for side in [Side::Left, Side::Right] {
-        let lat = lateral(side);
-        let tp_tip = a.landmark(&format!("{level}_transverse_process_tip"), side)?;
-        let ped_a = centre + back * (depth_half - 0.004) + lat * 0.013 + axis * 0.003;
-        let ped_b = centre + back * (depth_half + 0.012) + lat * 0.0135 + axis * 0.003;
-        arch.push(Primitive::Capsule {
-            a: ped_a,
-            b: ped_b,
-            radius_a_m: 0.0048,
-            radius_b_m: 0.0045,
-        });
-        // Lamina: a plate from the pedicle back to the spinous process.
-        arch.extend(plate(
-            &[ped_b + axis * 0.006, lamina_mid + axis * 0.006],
-            &[ped_b - axis * 0.007, lamina_mid - axis * 0.010],
-            0.0015,
-            &|_, _| 0.0028,
-            &|_, _| Vec3::ZERO,
-        ));
-        let tp_dir = (tp_tip - ped_b).normalize_or_zero();
-        arch.push(Primitive::Capsule {
-            a: ped_b,
-            b: tp_tip - tp_dir * 0.004,
-            radius_a_m: 0.0048,
-            radius_b_m: 0.004,
-        });
-        // Superior and inferior articular processes (the facet joints).
-        arch.push(Primitive::Capsule {
-            a: ped_b + back * 0.005 + axis * 0.009,
-            b: ped_b + back * 0.006,
-            radius_a_m: 0.0045,
-            radius_b_m: 0.004,
-        });
-        arch.push(Primitive::Capsule {
-            a: ped_b + back * 0.010 - lat * 0.002,
-            b: ped_b + back * 0.012 - axis * 0.011 - lat * 0.003,
-            radius_a_m: 0.004,
-            radius_b_m: 0.0042,
-        });
-    }
-    let sp_dir = (sp_tip - lamina_mid).normalize_or_zero();
-    let sp_end = sp_tip - sp_dir * 0.004;
-    // Spinous process: a tall blade ending at the tip landmark.
-    arch.extend(plate(
-        &[lamina_mid + axis * 0.006, sp_end + axis * 0.006],
-        &[lamina_mid - axis * 0.010, sp_end - axis * 0.009],
-        0.0015,
-        &|u, _| 0.0032 - 0.0008 * u,
-        &|_, _| Vec3::ZERO,
-    ));
-    Ok(vec![Part::union(body, 0.0), Part::union(arch, 0.004)])
 }
 
 /// Femur: head, neck at the measured neck-shaft angle, greater and lesser trochanter,

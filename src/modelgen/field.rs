@@ -52,6 +52,83 @@ pub enum Primitive {
         /// Rim rounding.
         rounding_m: f32,
     },
+    /// A vertebral body or an intervertebral disc: a rounded, kidney-shaped prism (a
+    /// superellipse with its back wall hollowed for the spinal canal) between two planes (the
+    /// endplates, which need not be parallel: a wedge), narrower (or, with a negative
+    /// `waist`, fuller) halfway between them.
+    Slab(Slab),
+}
+
+/// The shape of a [`Primitive::Slab`].
+#[derive(Clone, Copy, Debug)]
+pub struct Slab {
+    /// Centre of the outline (on the spine's axis).
+    pub centre: Vec3,
+    /// Orthonormal axes (columns): lateral, along the spine (up), anterior.
+    pub axes: Mat3,
+    /// Half the width (lateral) and half the depth (front to back) at the endplates.
+    pub half_width_m: f32,
+    /// See `half_width_m`.
+    pub half_depth_m: f32,
+    /// How deep the back wall is hollowed (metres).
+    pub notch_m: f32,
+    /// How much narrower the outline is halfway between the endplates than at them, as a
+    /// fraction (vertebral bodies are waisted; a disc bulges: negative).
+    pub waist: f32,
+    /// The lower endplate: a point on it and its normal, pointing up the spine.
+    pub lower: (Vec3, Vec3),
+    /// The upper endplate, likewise.
+    pub upper: (Vec3, Vec3),
+    /// Rim rounding.
+    pub rounding_m: f32,
+}
+
+/// Exponent of the body outline's superellipse: squarer than an ellipse, as a vertebral
+/// body's posterolateral corners are full where the pedicles join them.
+const SLAB_OUTLINE_POWER: f32 = 2.3;
+
+impl Slab {
+    fn distance_m(&self, p: Vec3) -> f32 {
+        let q = self.axes.transpose() * (p - self.centre);
+        let above_lower = (p - self.lower.0).dot(self.lower.1);
+        let below_upper = (self.upper.0 - p).dot(self.upper.1);
+        let s = (above_lower / (above_lower + below_upper).max(1e-6)).clamp(0.0, 1.0);
+        let f = 1.0 - self.waist * 4.0 * s * (1.0 - s);
+        let r = self.rounding_m;
+        let a = (self.half_width_m * f - r).max(1e-4);
+        let b = (self.half_depth_m * f - r).max(1e-4);
+        // Superellipse |x/a|^n + |z/b|^n = 1, distance to first order (value over gradient).
+        let n = SLAB_OUTLINE_POWER;
+        let (x, z) = (q.x.abs() / a, q.z.abs() / b);
+        let g = (x.powf(n) + z.powf(n)).max(1e-12);
+        let level = g.powf(1.0 / n);
+        let common = g.powf(1.0 / n - 1.0);
+        let grad =
+            bevy::math::Vec2::new(common * x.powf(n - 1.0) / a, common * z.powf(n - 1.0) / b)
+                .length()
+                .max(1e-6);
+        let outline = (level - 1.0) / grad;
+        // The canal's hollow in the back wall: a circle three times the notch wide.
+        let notch_r = 3.0 * self.notch_m.max(1e-4);
+        let notch_centre = bevy::math::Vec2::new(0.0, -(b + notch_r - self.notch_m));
+        let notch = (bevy::math::Vec2::new(q.x, q.z) - notch_centre).length() - notch_r;
+        let radial = smooth_max(outline, -notch, 0.003);
+        let axial = (-above_lower).max(-below_upper) + r;
+        let outside = bevy::math::Vec2::new(radial.max(0.0), axial.max(0.0)).length();
+        outside + radial.max(axial).min(0.0) - r
+    }
+
+    fn bounds(&self) -> (Vec3, Vec3) {
+        let reach = self.half_width_m.max(self.half_depth_m)
+            + (self.lower.0 - self.centre)
+                .length()
+                .max((self.upper.0 - self.centre).length())
+            + 0.01;
+        (
+            self.centre - Vec3::splat(reach),
+            self.centre + Vec3::splat(reach),
+        )
+    }
 }
 
 impl Primitive {
@@ -111,6 +188,7 @@ impl Primitive {
                 let outside = bevy::math::Vec2::new(radial.max(0.0), axial.max(0.0)).length();
                 outside + radial.max(axial).min(0.0) - rounding_m
             }
+            Primitive::Slab(slab) => slab.distance_m(p),
         }
     }
 
@@ -139,6 +217,7 @@ impl Primitive {
                 let r = radii_m.length();
                 (centre - Vec3::splat(r), centre + Vec3::splat(r))
             }
+            Primitive::Slab(slab) => slab.bounds(),
         }
     }
 }

@@ -251,6 +251,7 @@ fn material(kind: MaterialKind) -> json::Material {
         MaterialKind::Nerve => ("nerve", [0.98, 0.82, 0.22, 1.0], 0.45, false),
         MaterialKind::Joint => ("joint", [0.20, 0.62, 0.92, 1.0], 0.4, false),
         MaterialKind::Skin => ("skin", [0.90, 0.72, 0.62, 0.28], 0.7, true),
+        MaterialKind::Disc => ("disc", [0.72, 0.80, 0.90, 1.0], 0.45, false),
     };
     json::Material {
         alpha_mode: Valid(if blend {

@@ -12,6 +12,7 @@ pub mod glb;
 pub mod mesh;
 pub mod skin;
 pub mod soft;
+pub mod spine;
 pub mod sweep;
 
 use bevy::math::Vec3;
@@ -48,22 +49,26 @@ pub enum MaterialKind {
     Joint,
     /// Translucent.
     Skin,
+    /// Pale blue-white (fibrocartilage).
+    Disc,
 }
 
 impl MaterialKind {
     /// In material index order.
-    pub const ALL: [MaterialKind; 5] = [
+    pub const ALL: [MaterialKind; 6] = [
         MaterialKind::Bone,
         MaterialKind::Muscle,
         MaterialKind::Nerve,
         MaterialKind::Joint,
         MaterialKind::Skin,
+        MaterialKind::Disc,
     ];
 
     fn of(kind: StructureKind) -> Self {
         use crate::anatomy::Layer;
         match kind.layer() {
             Layer::Bones => MaterialKind::Bone,
+            Layer::Discs => MaterialKind::Disc,
             Layer::Muscles => MaterialKind::Muscle,
             Layer::Nerves => MaterialKind::Nerve,
             Layer::Joints => MaterialKind::Joint,
@@ -114,7 +119,18 @@ fn resolution(kind: StructureKind) -> Resolution {
         StructureKind::HipBone => (0.0014, 3600, 6),
         StructureKind::Sacrum => (0.0014, 2400, 6),
         StructureKind::Coccyx => (0.0008, 400, 4),
-        StructureKind::VertebraL4 | StructureKind::VertebraL5 => (0.0010, 1400, 5),
+        StructureKind::VertebraT12
+        | StructureKind::VertebraL1
+        | StructureKind::VertebraL2
+        | StructureKind::VertebraL3
+        | StructureKind::VertebraL4
+        | StructureKind::VertebraL5 => (0.0009, 1500, 5),
+        StructureKind::DiscT12L1
+        | StructureKind::DiscL1L2
+        | StructureKind::DiscL2L3
+        | StructureKind::DiscL3L4
+        | StructureKind::DiscL4L5
+        | StructureKind::DiscL5S1 => (0.0008, 500, 4),
         StructureKind::Femur => (0.0016, 2800, 6),
         StructureKind::GluteusMaximus => (0.0020, 2200, 20),
         StructureKind::GluteusMedius => (0.0018, 1600, 20),
@@ -135,27 +151,58 @@ const NERVE_VARIANT_RESOLUTION: Resolution = (0.0010, 900, 6);
 /// Gap kept between muscles or nerve and bone.
 pub const SOFT_TISSUE_BONE_GAP_M: f32 = 0.0012;
 
-/// A bone's field, with pits where a tendon attachment ended up buried in it.
-fn bone_grid(a: &Anatomy, s: Structure) -> Result<Grid, DataError> {
-    let mut grid = rasterize(&bone_parts(a, s)?, resolution(s.kind).0);
-    if s.kind != StructureKind::SacroiliacJoint {
+/// A bone's (or disc's) field, with pits where a tendon attachment ended up buried in it.
+fn bone_grid(a: &Anatomy, spine: &spine::Spine, s: Structure) -> Result<Grid, DataError> {
+    let mut grid = rasterize(&bone_parts(a, spine, s)?, resolution(s.kind).0);
+    if s.kind.layer() == crate::anatomy::Layer::Bones {
         let pits = bones::attachment_pits(a, s.kind, s.side, &|p| -grid.sample(p))?;
         grid.apply(&pits);
     }
     Ok(grid)
 }
 
-fn bone_parts(a: &Anatomy, s: Structure) -> Result<Vec<Part>, DataError> {
+fn bone_parts(a: &Anatomy, spine: &spine::Spine, s: Structure) -> Result<Vec<Part>, DataError> {
     match s.kind {
         StructureKind::HipBone => bones::hip_bone(a, s.side),
         StructureKind::Sacrum => bones::sacrum(a),
         StructureKind::Coccyx => bones::coccyx(a),
-        StructureKind::VertebraL4 => bones::vertebra(a, "L4"),
-        StructureKind::VertebraL5 => bones::vertebra(a, "L5"),
         StructureKind::Femur => bones::femur(a, s.side),
         StructureKind::SacroiliacJoint => bones::si_joint(a, s.side),
+        k if k.vertebra_level().is_some() => spine::vertebra(a, spine, k),
+        k if k.disc_levels().is_some() => Ok(spine::disc(spine, k)),
         _ => Ok(Vec::new()),
     }
+}
+
+/// Skin weights of a disc: each vertex follows the vertebra above it as far as it lies up
+/// towards that vertebra's endplate and the one below (or the pelvis, under L5) as far as it
+/// lies down towards the lower endplate, so the disc bends between them.
+fn disc_weights(
+    spine: &spine::Spine,
+    kind: StructureKind,
+    mesh: &TriMesh,
+) -> Vec<([u8; 4], [u8; 4])> {
+    let Some(k) = StructureKind::DISCS.iter().position(|d| *d == kind) else {
+        return Vec::new();
+    };
+    let disc = &spine.discs[k];
+    let above = sweep::JOINT_VERTEBRAE[k];
+    let below = sweep::JOINT_VERTEBRAE
+        .get(k + 1)
+        .copied()
+        .unwrap_or(sweep::JOINT_PELVIS);
+    mesh.positions
+        .iter()
+        .map(|p| {
+            let up = disc.lower.height_m(*p);
+            let down = -disc.upper.height_m(*p);
+            let f = (up / (up + down).max(1e-6)).clamp(0.0, 1.0);
+            let mut w = [0.0; JOINT_COUNT];
+            w[above] = f;
+            w[below] = 1.0 - f;
+            quantize_weights(&w)
+        })
+        .collect()
 }
 
 fn finish(grid: &Grid, kind: StructureKind) -> TriMesh {
@@ -630,26 +677,34 @@ fn skin_structure(a: &Anatomy, inner: &[&Grid]) -> Result<GeneratedStructure, Da
 /// Generates the model from the anatomy.
 pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
     let all = Structure::all();
+    let spine = spine::Spine::new(a)?;
     let is_bone = |s: &Structure| {
-        s.kind.layer() == crate::anatomy::Layer::Bones || s.kind == StructureKind::SacroiliacJoint
+        matches!(
+            s.kind.layer(),
+            crate::anatomy::Layer::Bones | crate::anatomy::Layer::Discs
+        ) || s.kind == StructureKind::SacroiliacJoint
     };
-    // 1. Bones and SI joints.
+    // 1. Bones, discs and SI joints.
     let bone_list: Vec<Structure> = all.iter().copied().filter(is_bone).collect();
     let bone_grids: Vec<(Structure, Grid)> = bone_list
         .par_iter()
-        .map(|s| Ok((*s, bone_grid(a, *s)?)))
+        .map(|s| Ok((*s, bone_grid(a, &spine, *s)?)))
         .collect::<Result<_, DataError>>()?;
     let bone_meshes: Vec<GeneratedStructure> = bone_grids
         .par_iter()
         .map(|(s, g)| {
             let mesh = finish(g, s.kind);
+            // Discs bend between their vertebrae: skinned; bones hang on their joint or
+            // move with the pelvis.
+            let weights = (s.kind.layer() == crate::anatomy::Layer::Discs)
+                .then(|| disc_weights(&spine, s.kind, &mesh));
             GeneratedStructure {
                 structure: *s,
                 name: s.gltf_name(),
                 normals: mesh.normals(),
                 material: MaterialKind::of(s.kind),
                 morph: None,
-                weights: None,
+                weights,
                 regions: None,
                 colors: None,
                 mesh,
@@ -729,35 +784,33 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
     by_structure.extend(variants.into_iter().map(|(_, m)| m));
 
     let lm = |n: &str, side| a.landmark(n, side);
-    let l5 = lm("L5_body_centre", Side::Midline)?;
-    let l4 = lm("L4_body_centre", Side::Midline)?;
-    let joints = vec![
-        glb::Joint {
-            name: "pelvis",
-            parent: None,
-            position_m: Vec3::ZERO,
-        },
-        glb::Joint {
-            name: "vertebra_l5",
+    // The pelvis is the root; the vertebrae a chain up from it (L5 on the pelvis, L4 on L5 …
+    // T12 on L1), each at its body's centre; the femurs at the hip joint centres.
+    let mut joints = vec![glb::Joint {
+        name: "pelvis",
+        parent: None,
+        position_m: Vec3::ZERO,
+    }];
+    for (k, v) in spine.vertebrae.iter().enumerate().rev() {
+        debug_assert_eq!(joints.len(), sweep::JOINT_VERTEBRAE[k]);
+        joints.push(glb::Joint {
+            name: v.kind.base_name(),
+            parent: Some(joints.len() - 1),
+            position_m: v.centre,
+        });
+    }
+    for side in [Side::Left, Side::Right] {
+        joints.push(glb::Joint {
+            name: if side == Side::Left {
+                "femur_l"
+            } else {
+                "femur_r"
+            },
             parent: Some(0),
-            position_m: l5,
-        },
-        glb::Joint {
-            name: "vertebra_l4",
-            parent: Some(1),
-            position_m: l4,
-        },
-        glb::Joint {
-            name: "femur_l",
-            parent: Some(0),
-            position_m: lm("hip_joint_centre", Side::Left)?,
-        },
-        glb::Joint {
-            name: "femur_r",
-            parent: Some(0),
-            position_m: lm("hip_joint_centre", Side::Right)?,
-        },
-    ];
+            position_m: lm("hip_joint_centre", side)?,
+        });
+    }
+    debug_assert_eq!(joints.len(), JOINT_COUNT);
     Ok(GeneratedModel {
         structures: by_structure,
         joints,

@@ -7,9 +7,8 @@ use bevy::math::{Mat3, Vec3};
 
 use super::data::{Anatomy, DataError};
 use super::field::{Part, Primitive};
-use super::sweep::{
-    JOINT_COUNT, JOINT_FEMUR_L, JOINT_FEMUR_R, JOINT_L4, JOINT_L5, JOINT_PELVIS, JointWeights,
-};
+use super::spine::Spine;
+use super::sweep::{JOINT_FEMUR_L, JOINT_FEMUR_R, JointWeights};
 use crate::anatomy::{Side, SkinRegion, SkinRegionKind};
 
 /// Height of the top of the modelled trunk (about the lower ribs), metres above the ASIS.
@@ -31,7 +30,7 @@ pub struct BodyLevels {
     /// Height of the greater trochanter tip, left and right (the femurs differ slightly).
     gt_tip_y: [f32; 2],
     it_y: f32,
-    l4l5_y: f32,
+    spine: Spine,
     coccyx_tip: Vec3,
     asis: Vec3,
 }
@@ -56,7 +55,7 @@ impl BodyLevels {
                 a.landmark("greater_trochanter_tip", r)?.y,
             ],
             it_y: a.landmark("ischial_tuberosity_lowest", r)?.y,
-            l4l5_y: a.landmark("disc_L4L5_centre", Side::Midline)?.y,
+            spine: Spine::new(a)?,
             coccyx_tip: a.landmark("sacral_apex_coccyx_tip", Side::Midline)?,
             asis: a.landmark("ASIS", r)?,
         })
@@ -306,8 +305,8 @@ pub fn region_of(levels: &BodyLevels, p: Vec3) -> SkinRegion {
     }
 }
 
-/// Skin weights: legs follow their femur, the trunk above L4/L5 follows the spine, the
-/// pelvis in between; blended over a few centimetres.
+/// Skin weights: legs follow their femur, the trunk the vertebra beside it (blended from
+/// one to the next), the pelvis in between; blended over a few centimetres.
 pub fn skin_weights(levels: &BodyLevels, p: Vec3) -> JointWeights {
     let smooth = |e0: f32, e1: f32, x: f32| {
         let t = ((x - e0) / (e1 - e0)).clamp(0.0, 1.0);
@@ -315,15 +314,13 @@ pub fn skin_weights(levels: &BodyLevels, p: Vec3) -> JointWeights {
     };
     let s = BodyLevels::side_index(p.x);
     let femur = if s == 0 { JOINT_FEMUR_L } else { JOINT_FEMUR_R };
-    let mut w = [0.0f32; JOINT_COUNT];
     // Thigh-ness: below the hip joint and away from the midline of the trunk.
     let hip_y = levels.hip[s].y;
     let leg = 1.0 - smooth(hip_y - 0.09, hip_y + 0.01, p.y);
-    let spine = smooth(levels.l4l5_y - 0.03, levels.l4l5_y + 0.05, p.y);
-    w[femur] = leg;
-    let rest = 1.0 - leg;
-    w[JOINT_L4] = rest * spine * 0.6;
-    w[JOINT_L5] = rest * spine * 0.4;
-    w[JOINT_PELVIS] = rest * (1.0 - spine);
+    let mut w = levels.spine.blended_weights(p.y);
+    for x in &mut w {
+        *x *= 1.0 - leg;
+    }
+    w[femur] += leg;
     w
 }

@@ -5,28 +5,28 @@ use bevy::math::Vec3;
 
 use super::bones::lateral;
 use super::data::{Anatomy, BodyFrame, DataError, PathPoint};
+use super::spine::Spine;
 use super::sweep::{
-    GuidePoint, JOINT_FEMUR_L, JOINT_FEMUR_R, JOINT_L4, JOINT_L5, JOINT_PELVIS, SweepSample,
-    SweepSpec, fusiform, sweep,
+    GuidePoint, JOINT_FEMUR_L, JOINT_FEMUR_R, JOINT_PELVIS, SweepSample, SweepSpec, fusiform, sweep,
 };
 use crate::anatomy::{NerveVariant, PiriformisPassage, Side, StructureKind};
 
-fn joint_of(p: &PathPoint, side: Side, l4l5_y: f32) -> usize {
+fn joint_of(p: &PathPoint, side: Side, spine: &Spine) -> usize {
     match p.frame {
         BodyFrame::Pelvis => JOINT_PELVIS,
-        BodyFrame::Torso if p.position_m.y > l4l5_y => JOINT_L4,
-        BodyFrame::Torso => JOINT_L5,
+        // A point on the lumbar spine moves with the vertebra beside it.
+        BodyFrame::Torso => spine.joint_at(p.position_m.y),
         BodyFrame::Femur if side == Side::Left => JOINT_FEMUR_L,
         BodyFrame::Femur => JOINT_FEMUR_R,
     }
 }
 
-fn guide(points: &[PathPoint], side: Side, l4l5_y: f32) -> Vec<GuidePoint> {
+fn guide(points: &[PathPoint], side: Side, spine: &Spine) -> Vec<GuidePoint> {
     points
         .iter()
         .map(|p| GuidePoint {
             position_m: p.position_m,
-            joint: joint_of(p, side, l4l5_y),
+            joint: joint_of(p, side, spine),
         })
         .collect()
 }
@@ -47,9 +47,9 @@ pub fn target_volume_cm3(kind: StructureKind) -> f32 {
 
 /// The balls of a muscle, before they are pushed clear of bone.
 pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepSample>, DataError> {
-    let l4l5 = a.landmark("disc_L4L5_centre", Side::Midline)?.y;
+    let spine = Spine::new(a)?;
     let path = |name: &str| -> Result<Vec<GuidePoint>, DataError> {
-        Ok(guide(&a.muscle_path(name, side)?, side, l4l5))
+        Ok(guide(&a.muscle_path(name, side)?, side, &spine))
     };
     let lat = lateral(side);
     let samples = match kind {
@@ -154,7 +154,7 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
                     position_m: brim + Vec3::Z * spread - lat * 0.004,
                     joint: JOINT_PELVIS,
                 });
-                g.extend(guide(&centre[2..], side, l4l5));
+                g.extend(guide(&centre[2..], side, &spine));
                 guides.push(g);
             }
             let ht = |u: f32, t: f32| {
@@ -176,8 +176,8 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
 
 /// The sciatic trunk's guide polyline (plexus to bifurcation).
 pub fn nerve_trunk_guide(a: &Anatomy, side: Side) -> Result<Vec<GuidePoint>, DataError> {
-    let l4l5 = a.landmark("disc_L4L5_centre", Side::Midline)?.y;
-    Ok(guide(&a.nerve_branch("sciatic_trunk", side)?, side, l4l5))
+    let spine = Spine::new(a)?;
+    Ok(guide(&a.nerve_branch("sciatic_trunk", side)?, side, &spine))
 }
 
 /// Where along the nerve trunk it passes under the piriformis (the infrapiriform exit).
@@ -309,9 +309,9 @@ fn division_samples(
 /// thigh, the tibial one on the usual course below the muscle, the common fibular one through
 /// or above it, each going on as its terminal branch.
 pub fn nerve(a: &Anatomy, side: Side, variant: NerveVariant) -> Result<NerveSweep, DataError> {
-    let l4l5 = a.landmark("disc_L4L5_centre", Side::Midline)?.y;
+    let spine = Spine::new(a)?;
     let branch = |b: &str| -> Result<Vec<GuidePoint>, DataError> {
-        Ok(guide(&a.nerve_branch(b, side)?, side, l4l5))
+        Ok(guide(&a.nerve_branch(b, side)?, side, &spine))
     };
     let lat = lateral(side);
     let tube = |b: &str, r0: f32, r1: f32| -> Result<Vec<SweepSample>, DataError> {

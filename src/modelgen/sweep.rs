@@ -6,18 +6,17 @@ use bevy::math::Vec3;
 
 use super::field::Primitive;
 
-/// Number of rig joints: pelvis, vertebra L5, vertebra L4, femur left, femur right.
-pub const JOINT_COUNT: usize = 5;
+/// Number of rig joints: the pelvis, the vertebrae L5 up to T12 (a chain), the femurs.
+pub const JOINT_COUNT: usize = 9;
 /// Joint index of the pelvis.
 pub const JOINT_PELVIS: usize = 0;
-/// Joint index of L5.
-pub const JOINT_L5: usize = 1;
-/// Joint index of L4.
-pub const JOINT_L4: usize = 2;
+/// Joint indices of the vertebrae, in [`crate::anatomy::StructureKind::VERTEBRAE`] order
+/// (T12 down to L5); in the skin they follow the chain up from the pelvis, L5 first.
+pub const JOINT_VERTEBRAE: [usize; 6] = [6, 5, 4, 3, 2, 1];
 /// Joint index of the left femur.
-pub const JOINT_FEMUR_L: usize = 3;
+pub const JOINT_FEMUR_L: usize = 7;
 /// Joint index of the right femur.
-pub const JOINT_FEMUR_R: usize = 4;
+pub const JOINT_FEMUR_R: usize = 8;
 
 /// Weights over the rig joints (sum 1).
 pub type JointWeights = [f32; JOINT_COUNT];

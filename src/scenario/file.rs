@@ -114,7 +114,7 @@ pub fn allowed_fields(layer: Layer) -> &'static [&'static str] {
         Layer::Muscles => &["tension", "weakness"],
         Layer::Nerves => &["compression"],
         Layer::Joints => &["irritation"],
-        Layer::Bones | Layer::Skin => &[],
+        Layer::Bones | Layer::Discs | Layer::Skin => &[],
     }
 }
 

@@ -959,7 +959,7 @@ fn derive_structure_looks(
                 },
                 None,
             ),
-            Layer::Bones | Layer::Skin => continue,
+            Layer::Bones | Layer::Discs | Layer::Skin => continue,
         };
         match tint {
             Some(mut tint) => {

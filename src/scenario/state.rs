@@ -319,7 +319,7 @@ pub fn applies_to(layer: Layer) -> (bool, bool, bool, bool) {
         Layer::Muscles => (true, true, false, false),
         Layer::Nerves => (false, false, true, false),
         Layer::Joints => (false, false, false, true),
-        Layer::Bones | Layer::Skin => (false, false, false, false),
+        Layer::Bones | Layer::Discs | Layer::Skin => (false, false, false, false),
     }
 }
 

@@ -79,6 +79,7 @@ impl Action {
             Action::ResetView => &[KeyCode::KeyR, KeyCode::Home],
             Action::ToggleLayer(layer) => match layer {
                 Layer::Bones => &[KeyCode::KeyB],
+                Layer::Discs => &[KeyCode::KeyD],
                 Layer::Muscles => &[KeyCode::KeyM],
                 Layer::Nerves => &[KeyCode::KeyN],
                 Layer::Joints => &[KeyCode::KeyJ],
@@ -141,6 +142,7 @@ pub fn key_name(key: KeyCode) -> &'static str {
         KeyCode::Digit5 => "5",
         KeyCode::Digit6 => "6",
         KeyCode::KeyB => "B",
+        KeyCode::KeyD => "D",
         KeyCode::KeyF => "F",
         KeyCode::KeyI => "I",
         KeyCode::KeyJ => "J",

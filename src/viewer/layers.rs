@@ -44,7 +44,7 @@ impl LayerSetting {
 #[derive(Resource, Clone, Debug, PartialEq)]
 pub struct LayerSettings {
     /// Indexed like [`Layer::ALL`].
-    pub layers: [LayerSetting; 5],
+    pub layers: [LayerSetting; 6],
     /// Show only the selected structure (when something is selected).
     pub isolate_selection: bool,
 }
@@ -56,7 +56,7 @@ impl Default for LayerSettings {
             opacity_0_to_1: 1.0,
             xray: false,
         };
-        let mut layers = [solid; 5];
+        let mut layers = [solid; 6];
         // The skin starts as a faint outline of the body so the anatomy inside reads.
         layers[layer_index(Layer::Skin)] = LayerSetting {
             visible: true,
@@ -95,17 +95,20 @@ impl LayerSettings {
 pub fn layer_index(layer: Layer) -> usize {
     match layer {
         Layer::Bones => 0,
-        Layer::Muscles => 1,
-        Layer::Nerves => 2,
-        Layer::Joints => 3,
-        Layer::Skin => 4,
+        Layer::Discs => 1,
+        Layer::Muscles => 2,
+        Layer::Nerves => 3,
+        Layer::Joints => 4,
+        Layer::Skin => 5,
     }
 }
 
-/// Parses a layer name as typed on the command line (`bones`, `muscles`, `nerve`, `si`, `skin`).
+/// Parses a layer name as typed on the command line (`bones`, `discs`, `muscles`, `nerve`, `si`,
+/// `skin`).
 pub fn parse_layer(name: &str) -> Option<Layer> {
     match name.trim().to_ascii_lowercase().as_str() {
         "bone" | "bones" => Some(Layer::Bones),
+        "disc" | "discs" => Some(Layer::Discs),
         "muscle" | "muscles" => Some(Layer::Muscles),
         "nerve" | "nerves" => Some(Layer::Nerves),
         "joint" | "joints" | "si" | "si_joint" | "si-joint" => Some(Layer::Joints),

@@ -16,9 +16,20 @@ pub fn atlas_colour(structure: Structure) -> Srgba {
         StructureKind::HipBone
         | StructureKind::Sacrum
         | StructureKind::Coccyx
+        | StructureKind::VertebraT12
+        | StructureKind::VertebraL1
+        | StructureKind::VertebraL2
+        | StructureKind::VertebraL3
         | StructureKind::VertebraL4
         | StructureKind::VertebraL5
         | StructureKind::Femur => Srgba::rgb(0.90, 0.86, 0.76),
+        // Discs: the pale blue-white of fibrocartilage, so they stand apart from bone.
+        StructureKind::DiscT12L1
+        | StructureKind::DiscL1L2
+        | StructureKind::DiscL2L3
+        | StructureKind::DiscL3L4
+        | StructureKind::DiscL4L5
+        | StructureKind::DiscL5S1 => Srgba::rgb(0.72, 0.80, 0.90),
         // Muscles: atlas red, deep ones a little darker so neighbours separate.
         StructureKind::GluteusMaximus => Srgba::rgb(0.72, 0.20, 0.18),
         StructureKind::GluteusMedius => Srgba::rgb(0.78, 0.27, 0.22),
@@ -39,6 +50,7 @@ pub fn atlas_colour(structure: Structure) -> Srgba {
 fn roughness(layer: Layer) -> f32 {
     match layer {
         Layer::Bones => 0.75,
+        Layer::Discs => 0.45,
         Layer::Muscles => 0.55,
         Layer::Nerves => 0.35,
         Layer::Joints => 0.4,

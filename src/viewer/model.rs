@@ -70,6 +70,7 @@ pub struct ModelSummary {
 pub fn material_name(layer: Layer) -> &'static str {
     match layer {
         Layer::Bones => "bone",
+        Layer::Discs => "disc",
         Layer::Muscles => "muscle",
         Layer::Nerves => "nerve",
         Layer::Joints => "joint",

@@ -46,6 +46,8 @@ pub struct Joint {
     pub world: Mat4,
     /// Its inverse bind matrix from the skin.
     pub inverse_bind: Mat4,
+    /// The name of its parent node, if any.
+    pub parent: Option<String>,
 }
 
 /// The whole file.
@@ -108,6 +110,12 @@ pub fn load(path: &Path) -> GlbModel {
 
     // World transform of every node reached from the scenes.
     let mut world = vec![Mat4::IDENTITY; doc.nodes().count()];
+    let mut parent_of: Vec<Option<String>> = vec![None; doc.nodes().count()];
+    for n in doc.nodes() {
+        for c in n.children() {
+            parent_of[c.index()] = n.name().map(String::from);
+        }
+    }
     fn walk(n: gltf::Node, parent: Mat4, world: &mut Vec<Mat4>) {
         let m = parent * local_matrix(&n);
         world[n.index()] = m;
@@ -136,6 +144,7 @@ pub fn load(path: &Path) -> GlbModel {
                     name: j.name().unwrap_or("").to_string(),
                     world: world[j.index()],
                     inverse_bind: ibms.get(i).copied().unwrap_or(Mat4::IDENTITY),
+                    parent: parent_of[j.index()].clone(),
                 })
                 .collect()
         })
