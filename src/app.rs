@@ -12,6 +12,8 @@ use bevy::window::ExitCondition;
 use bevy::winit::WinitPlugin;
 
 use crate::record::{self, Recording};
+use crate::referral;
+use crate::referral::plugin::HeatSettings;
 use crate::scenario::{self, ScenarioOptions};
 use crate::viewer::screenshot::{self, OffscreenShot, SmokeTest};
 use crate::viewer::{self, ViewerOptions, asset_plugin, core_plugin, model};
@@ -25,6 +27,8 @@ pub struct AppOptions {
     pub scenario: ScenarioOptions,
     /// When to see a clinician, other sources of pain (the window shows it).
     pub guidance: Option<crate::content::guidance::Guidance>,
+    /// How the heat map starts.
+    pub heat: HeatSettings,
 }
 
 /// The interactive window app; with `smoke` it renders that many frames, saves the window and
@@ -55,12 +59,16 @@ pub fn window_app(options: &AppOptions, smoke: Option<SmokeTest>) -> App {
         app.insert_resource(guidance.clone());
     }
     app.insert_resource(options.scenario.clone())
+        .insert_resource(options.heat)
         .add_plugins((
             core_plugin,
             viewer::camera::orbit_plugin,
             viewer::ui::plugin,
             scenario::plugin,
             scenario::panel::plugin,
+            referral::plugin::plugin,
+            referral::plugin::pointer_plugin,
+            referral::panel::plugin,
         ))
         .add_systems(Startup, viewer::spawn_window_camera);
     if let Some(smoke) = smoke {
@@ -100,7 +108,13 @@ pub fn offscreen_app(options: &AppOptions, shot: OffscreenShot) -> App {
     viewer::insert_options(&mut app, &options.viewer);
     app.insert_resource(shot)
         .insert_resource(options.scenario.clone())
-        .add_plugins((core_plugin, scenario::plugin, screenshot::offscreen_plugin));
+        .insert_resource(options.heat)
+        .add_plugins((
+            core_plugin,
+            scenario::plugin,
+            referral::plugin::plugin,
+            screenshot::offscreen_plugin,
+        ));
     app
 }
 
@@ -111,6 +125,12 @@ pub fn record_app(options: &AppOptions, recording: Recording) -> App {
     viewer::insert_options(&mut app, &options.viewer);
     app.insert_resource(recording)
         .insert_resource(options.scenario.clone())
-        .add_plugins((core_plugin, scenario::plugin, record::plugin));
+        .insert_resource(options.heat)
+        .add_plugins((
+            core_plugin,
+            scenario::plugin,
+            referral::plugin::plugin,
+            record::plugin,
+        ));
     app
 }

@@ -2,8 +2,8 @@
 //!
 //! `anatomy` is the shared vocabulary, `modelgen` builds the pelvis model (pure geometry,
 //! no ECS), `content` holds the side-panel facts, `viewer` is the Bevy app's shell (model,
-//! camera, picking, layers, panel), `scenario` the tension scenarios on top of it, and `cli`
-//! the command line that starts it all.
+//! camera, picking, layers, panel), `scenario` the tension scenarios on top of it, `referral`
+//! the heat maps and pain drawing, and `cli` the command line that starts it all.
 
 pub mod anatomy;
 pub mod modelgen;
@@ -13,5 +13,6 @@ pub mod cli;
 pub mod content;
 pub mod files;
 pub mod record;
+pub mod referral;
 pub mod scenario;
 pub mod viewer;

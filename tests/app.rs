@@ -73,6 +73,11 @@ const FRAME: Duration = Duration::from_millis(50);
 /// The viewer as the window app runs it, minus the renderer: a primary window (no winit),
 /// keyboard and mouse input, Bevy's mesh picking and the orbit camera at `start`.
 fn interactive_app(start: ViewPreset) -> App {
+    interactive_app_with(start, |_| {})
+}
+
+/// [`interactive_app`] with more plugins added by `extra` before the app is finished.
+fn interactive_app_with(start: ViewPreset, extra: impl FnOnce(&mut App)) -> App {
     let mut app = App::new();
     app.add_plugins((
         MinimalPlugins,
@@ -110,6 +115,7 @@ fn interactive_app(start: ViewPreset) -> App {
     .insert_resource(StartView(start))
     .add_plugins((core_plugin, viewer::camera::orbit_plugin))
     .add_systems(Startup, viewer::spawn_window_camera);
+    extra(&mut app);
     app.finish();
     app.cleanup();
     app
@@ -988,7 +994,7 @@ fn cli_reports_bad_input_in_one_line_with_exit_code_2() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("ok: all 35 structures"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("ok: all 25 structures"));
 }
 
 #[test]
@@ -1048,6 +1054,11 @@ fn count_asset_writes(
 /// The viewer core plus the scenario plugin, starting in `start`, with `user_dir` as the
 /// user's scenario folder and 50 ms frames.
 fn scenario_app(start: &str, user_dir: &Path) -> App {
+    scenario_app_with(start, user_dir, false)
+}
+
+/// [`scenario_app`], with the heat map if `heat`.
+fn scenario_app_with(start: &str, user_dir: &Path, heat: bool) -> App {
     let mut app = App::new();
     app.add_plugins((
         MinimalPlugins,
@@ -1069,6 +1080,9 @@ fn scenario_app(start: &str, user_dir: &Path) -> App {
     .init_resource::<AssetWrites>()
     .add_systems(Last, count_asset_writes)
     .add_plugins((core_plugin, hipback::scenario::plugin));
+    if heat {
+        app.add_plugins(hipback::referral::plugin::plugin);
+    }
     app.finish();
     app.cleanup();
     app
@@ -1835,4 +1849,354 @@ fn readme_lists_every_shortcut_as_the_app_does() {
         .map(|a| format!("| {} | {} |", a.key_label(), a.label()))
         .collect();
     assert_eq!(rows, expected);
+}
+
+// ---------------------------------------------------------------------------------------
+// Heat maps.
+
+use hipback::referral::plugin::{Overlay, SkinHeat};
+
+/// Waits for the heat fields (computed on a background thread).
+fn wait_for_heat(app: &mut App) {
+    for _ in 0..3_000 {
+        app.update();
+        if app.world().resource::<SkinHeat>().fields.is_some() {
+            settle(app, 3);
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    panic!("the heat fields were not ready after 3000 frames");
+}
+
+fn heat_app(start: &str) -> App {
+    let user = temp_dir(&format!("heat-{start}"));
+    let mut app = scenario_app_with(start, &user, true);
+    // Never the user's own drawing.
+    app.world_mut()
+        .resource_mut::<hipback::referral::plugin::Painting>()
+        .path = user.join("drawing.ron");
+    app
+}
+
+/// The interactive app with scenarios and the heat map's pointer (paint mode), its drawing
+/// kept in `dir`.
+fn paint_app(dir: &Path) -> App {
+    let dir = dir.to_path_buf();
+    interactive_app_with(ViewPreset::Posterior, move |app| {
+        app.insert_resource(ScenarioOptions {
+            user_dir: dir.clone(),
+            ..ScenarioOptions::window("healthy", false)
+        })
+        .add_plugins((
+            hipback::scenario::plugin,
+            hipback::referral::plugin::plugin,
+            hipback::referral::plugin::pointer_plugin,
+        ));
+        app.world_mut()
+            .resource_mut::<hipback::referral::plugin::Painting>()
+            .path = dir.join("drawing.ron");
+    })
+}
+
+/// Paint mode: a stroke on the right buttock paints it, ranks a right buttock source first,
+/// is saved as the stroke ends, and is back after a restart.
+#[test]
+fn a_pain_drawing_ranks_sources_and_survives_a_restart() {
+    use hipback::referral::plugin::Painting;
+    let dir = temp_dir("paint");
+    let mut app = paint_app(&dir);
+    load_ready(&mut app);
+    wait_for_heat(&mut app);
+    app.world_mut().resource_mut::<Painting>().active = true;
+    settle(&mut app, 2);
+    // Painting turns the orbit button to the right one.
+    let mut q = app.world_mut().query::<&PanOrbitCamera>();
+    assert_eq!(
+        q.single(app.world()).unwrap().button_orbit,
+        MouseButton::Right
+    );
+    let centre = world_centre(&mut app, "gluteus_maximus_r");
+    let start = project(&mut app, centre);
+    move_pointer(&mut app, start);
+    mouse_button(&mut app, MouseButton::Left, ButtonState::Pressed);
+    for i in 0..8 {
+        move_pointer(&mut app, start + Vec2::new(0.0, 6.0 * i as f32));
+    }
+    mouse_button(&mut app, MouseButton::Left, ButtonState::Released);
+    settle(&mut app, 3);
+    let painting = app.world().resource::<Painting>().clone();
+    let painted = painting.drawing.iter().filter(|d| **d > 0.0).count();
+    assert!(painted > 20, "{painted} vertices painted");
+    let best = painting.ranking.first().expect("no ranking");
+    assert_eq!(best.side, Side::Right);
+    assert!(best.score > 0.0);
+    assert!(
+        dir.join("drawing.ron").is_file(),
+        "the stroke was not saved"
+    );
+    // The orbit camera did not turn while painting with the left button.
+    let heat = app.world().resource::<SkinHeat>();
+    let surface = heat.surface.clone().unwrap();
+    let right_side = painting
+        .drawing
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| **d > 0.0)
+        .all(|(v, _)| surface.positions[v].x < 0.0);
+    assert!(right_side, "paint landed on the left side");
+    // A new session restores it.
+    drop(app);
+    let mut again = paint_app(&dir);
+    load_ready(&mut again);
+    wait_for_heat(&mut again);
+    settle(&mut again, 3);
+    let restored = again.world().resource::<Painting>().clone();
+    assert_eq!(restored.drawing, painting.drawing);
+    assert!(restored.status.unwrap_or_default().contains("back"));
+}
+
+/// Mean heat of one layer over a region's vertices.
+fn mean_heat(app: &App, region: &str, neuropathic: bool) -> f32 {
+    let heat = app.world().resource::<SkinHeat>();
+    let surface = heat.surface.as_ref().unwrap();
+    let region = SkinRegion::all()
+        .into_iter()
+        .find(|r| r.name() == region)
+        .unwrap();
+    let values = if neuropathic {
+        &heat.heat.1
+    } else {
+        &heat.heat.0
+    };
+    let vertices = surface.vertices_of(region);
+    vertices.iter().map(|v| values[*v as usize]).sum::<f32>() / vertices.len() as f32
+}
+
+#[test]
+fn the_heat_follows_the_scenario_on_the_skin() {
+    let mut app = heat_app("healthy");
+    load_scenarios(&mut app);
+    wait_for_heat(&mut app);
+    assert_eq!(
+        mean_heat(&app, "buttock_upper_r", false),
+        0.0,
+        "heat while healthy"
+    );
+    select(&mut app, "tight_piriformis");
+    settle(&mut app, 30);
+    let right = mean_heat(&app, "buttock_upper_r", false);
+    assert!(right > 0.3, "right buttock {right}");
+    assert_eq!(mean_heat(&app, "buttock_upper_l", false), 0.0);
+    assert!(
+        mean_heat(&app, "calf_r", true) > 0.2,
+        "no nerve symptoms down the leg"
+    );
+    assert_eq!(mean_heat(&app, "calf_l", true), 0.0);
+    // The overlays carry it.
+    let mut q = app.world_mut().query::<(&Overlay, &Mesh3d, &Visibility)>();
+    let overlays: Vec<(Overlay, Handle<Mesh>, Visibility)> = q
+        .iter(app.world())
+        .map(|(o, m, v)| (*o, m.0.clone(), *v))
+        .collect();
+    assert_eq!(overlays.len(), 3);
+    let heat = app.world().resource::<SkinHeat>();
+    let surface = heat.surface.clone().unwrap();
+    let buttock = surface.vertices_of(
+        SkinRegion::all()
+            .into_iter()
+            .find(|r| r.name() == "buttock_upper_r")
+            .unwrap(),
+    );
+    for (overlay, handle, visibility) in overlays {
+        let meshes = app.world().resource::<Assets<Mesh>>();
+        let Some(VertexAttributeValues::Float32x4(colours)) = meshes
+            .get(&handle)
+            .unwrap()
+            .attribute(Mesh::ATTRIBUTE_COLOR)
+        else {
+            panic!("{overlay:?} has no colours");
+        };
+        let alpha =
+            buttock.iter().map(|v| colours[*v as usize][3]).sum::<f32>() / buttock.len() as f32;
+        match overlay {
+            Overlay::Somatic => {
+                assert!(alpha > 0.2, "somatic alpha {alpha}");
+                assert_eq!(visibility, Visibility::Inherited);
+            }
+            Overlay::Neuropathic => assert_eq!(visibility, Visibility::Inherited),
+            Overlay::Drawing => assert_eq!(visibility, Visibility::Hidden),
+        }
+    }
+    // Once settled, frames write nothing.
+    settle(&mut app, 5);
+    *app.world_mut().resource_mut::<AssetWrites>() = AssetWrites::default();
+    settle(&mut app, 10);
+    let writes = app.world().resource::<AssetWrites>();
+    assert_eq!((writes.materials, writes.meshes), (0, 0));
+    // Switching a layer off hides its overlay.
+    app.world_mut()
+        .resource_mut::<hipback::referral::plugin::HeatSettings>()
+        .somatic = false;
+    app.update();
+    let mut q = app.world_mut().query::<(&Overlay, &Visibility)>();
+    for (overlay, visibility) in q.iter(app.world()) {
+        if *overlay == Overlay::Somatic {
+            assert_eq!(*visibility, Visibility::Hidden);
+        }
+    }
+}
+
+#[test]
+fn report_rank_and_validate_referral_from_the_command_line() {
+    let output = hipback()
+        .args(["report", "--scenario", "si_joint_dysfunction", "--json"])
+        .output()
+        .unwrap();
+    common::assert_success(&output, "report");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let regions = json["regions"].as_object().unwrap();
+    assert_eq!(regions.len(), SkinRegion::all().len());
+    let somatic = |r: &str| regions[r]["somatic"].as_f64().unwrap();
+    assert!(somatic("sij_r") > 0.5 && somatic("buttock_upper_r") > somatic("groin_r"));
+    assert_eq!(somatic("sij_l"), 0.0);
+    assert_eq!(
+        json["structures"]["sacroiliac_joint_r"]["irritation"]
+            .as_f64()
+            .map(|v| v > 0.5),
+        Some(true)
+    );
+
+    let output = hipback()
+        .args(["report", "--scenario", "tight_piriformis", "--csv"])
+        .output()
+        .unwrap();
+    common::assert_success(&output, "report --csv");
+    let csv = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "region,somatic,neuropathic");
+    assert_eq!(lines.len(), SkinRegion::all().len() + 1);
+    let calf_r: Vec<f64> = lines
+        .iter()
+        .find(|l| l.starts_with("calf_r,"))
+        .unwrap()
+        .split(',')
+        .skip(1)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert!(calf_r[1] > 0.2, "nerve symptoms in the calf: {calf_r:?}");
+
+    let output = hipback()
+        .args([
+            "rank",
+            "--regions",
+            "posterior_thigh_l,calf_l,foot_l",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    common::assert_success(&output, "rank");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["format"], "hipback-rank");
+    let best = &json["ranking"][0];
+    assert_eq!(best["source"], "sciatic_nerve");
+    assert_eq!(best["side"], "left");
+    assert!(best["score"].as_f64().unwrap() > 0.2);
+    assert!(best["why"].as_str().unwrap().contains("covers"));
+
+    let output = hipback()
+        .args(["rank", "--regions", "buttock_upper_r,elbow_r"])
+        .output()
+        .unwrap();
+    assert_one_line_error(
+        &output,
+        "unknown region `elbow_r` (valid: lumbar_paraspinal_l",
+    );
+
+    let output = hipback()
+        .args(["validate", "--referral"])
+        .arg(viewer::assets_dir().join("referral"))
+        .output()
+        .unwrap();
+    common::assert_success(&output, "validate --referral");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("ok: 8 referral files"));
+
+    let dir = temp_dir("validate-referral");
+    for entry in std::fs::read_dir(viewer::assets_dir().join("referral")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
+    let break_file = |name: &str, from: &str, to: &str| {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{name}: {from}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    break_file("piriformis.ron", "region: \"sij\"", "region: \"sij_zone\"");
+    break_file("iliopsoas.ron", "weight: 1.0", "weight: 1.5");
+    break_file("gluteus_medius.ron", "zones: [", "zones: [[");
+    let output = hipback()
+        .args(["validate", "--referral"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    for (file, needle) in [
+        ("piriformis.ron", "unknown region `sij_zone`"),
+        ("iliopsoas.ron", "outside 0–1"),
+        ("gluteus_medius.ron", ":"),
+    ] {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(file))
+            .unwrap_or_else(|| panic!("{file} not reported: {stderr}"));
+        assert!(line.contains(needle), "{line}");
+        // file:line:column
+        let after = line.split(file).nth(1).unwrap();
+        assert!(
+            after.starts_with(':') && after[1..].split(':').next().unwrap().parse::<u32>().is_ok(),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn the_pain_map_window_shows_layers_sources_and_the_ranking() {
+    use hipback::referral::panel::{HeatPanelState, RankedSource, TYPICAL_PATTERNS, heat_panel_ui};
+    let state = HeatPanelState {
+        ready: true,
+        ranking: vec![RankedSource {
+            label: "Piriformis (right)".to_owned(),
+            score: 0.42,
+            why: "Piriformis (right): its typical area covers 80 % of what was drawn.".to_owned(),
+            scenario: Some("tight_piriformis".to_owned()),
+        }],
+        drawn: true,
+        brush_radius_m: 0.03,
+        ..HeatPanelState::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(bevy_egui::egui::vec2(320.0, 900.0))
+        .build_ui_state(heat_panel_ui, state);
+    harness.get_by_label(TYPICAL_PATTERNS);
+    harness.get_by_label("Referred pain").click();
+    harness.run();
+    assert!(!harness.state().settings.somatic);
+    harness.get_by_label("🖌 Paint").click();
+    harness.run();
+    assert!(harness.state().painting);
+    harness.get_by_label_contains("1. Piriformis (right)");
+    harness.get_by_label("Show").click();
+    harness.run();
+    assert_eq!(
+        harness.state().scenario_commands,
+        vec![ScenarioCommand::Select("tight_piriformis".to_owned())]
+    );
+    harness.get_by_label("Clear").click();
+    harness.run();
+    assert_eq!(
+        harness.state().heat_commands,
+        vec![hipback::referral::plugin::HeatCommand::ClearDrawing]
+    );
 }

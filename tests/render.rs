@@ -214,7 +214,6 @@ enum Class {
 fn class_of_layer(layer: Layer) -> Class {
     match layer {
         Layer::Bones => Class::Bone,
-        Layer::Discs => Class::Other,
         Layer::Muscles => Class::Muscle,
         Layer::Nerves => Class::Nerve,
         Layer::Joints => Class::Joint,
@@ -627,6 +626,8 @@ fn a_scenario_changes_the_right_side_only() {
     let dir = temp_dir("render-scenario");
     let size = "256x256";
     let (w, h) = (SIZE_PX as usize, SIZE_PX as usize);
+    // Every structure layer, without the heat map (its own test below).
+    let layers = "bones,muscles,nerve,si,skin";
     let healthy = screenshot(
         &dir.join("healthy.png"),
         &[
@@ -636,6 +637,8 @@ fn a_scenario_changes_the_right_side_only() {
             size,
             "--scenario",
             "healthy",
+            "--layers",
+            layers,
         ],
     );
     let tight = screenshot(
@@ -647,6 +650,8 @@ fn a_scenario_changes_the_right_side_only() {
             size,
             "--scenario",
             "tight_piriformis",
+            "--layers",
+            layers,
         ],
     );
     let changed: Vec<bool> = healthy
@@ -718,6 +723,84 @@ fn a_scenario_changes_the_right_side_only() {
         outside_right * 100 <= total * 2,
         "{outside_right} of {total} changed pixels lie outside the right-side structures"
     );
+}
+
+/// The heat map from behind with `tight_piriformis`: heat on the right buttock, none on the
+/// left (nothing changes on the left half against `healthy`).
+#[test]
+fn the_heat_map_shows_on_the_right_buttock_only() {
+    require_vulkan();
+    let dir = temp_dir("render-heat");
+    let size = "256x256";
+    let (w, h) = (SIZE_PX as usize, SIZE_PX as usize);
+    let args = |scenario: &'static str| {
+        vec![
+            "--view",
+            "posterior",
+            "--size",
+            size,
+            "--scenario",
+            scenario,
+        ]
+    };
+    let healthy = screenshot(&dir.join("healthy.png"), &args("healthy"));
+    let tight = screenshot(&dir.join("tight.png"), &args("tight_piriformis"));
+    // The buttocks' projected extent: where the gluteus maximus muscles project.
+    let structures = model_triangles(&bundled_model());
+    let map = expected_map(&structures, &[Layer::Muscles], ViewPreset::Posterior, w, h);
+    // A 2 cm margin at the natal cleft (8 px here): the right side's zones reach the
+    // midline, where the two buttocks meet.
+    let margin_px = 8;
+    let buttock = |side: Side| -> Vec<usize> {
+        (0..w * h)
+            .filter(|&i| (i % w).abs_diff(w / 2) > margin_px)
+            .filter(|&i| {
+                map.front[i].is_some_and(|s| {
+                    s.kind == hipback::anatomy::StructureKind::GluteusMaximus && s.side == side
+                })
+            })
+            .collect()
+    };
+    // Heat colours: warm (inferno's orange to yellow) where the healthy picture had none.
+    let warm = |p: [u8; 3]| {
+        let (hue, saturation, value) = hsv(p);
+        (15.0..=60.0).contains(&hue) && saturation > 0.5 && value > 0.5
+    };
+    let heated = |pixels: &[usize]| {
+        pixels
+            .iter()
+            .filter(|&&i| {
+                let (x, y) = ((i % w) as u32, (i / w) as u32);
+                warm(tight.get_pixel(x, y).0) && !warm(healthy.get_pixel(x, y).0)
+            })
+            .count()
+    };
+    let (right, left) = (buttock(Side::Right), buttock(Side::Left));
+    let (on_right, on_left) = (heated(&right), heated(&left));
+    println!(
+        "heated: {on_right} of {} right-buttock pixels, {on_left} of {} left",
+        right.len(),
+        left.len()
+    );
+    assert!(
+        on_right * 3 >= right.len(),
+        "little heat on the right buttock"
+    );
+    assert_eq!(on_left, 0, "heat on the left buttock");
+    // Nothing changes on the left half of the picture (the subject's left, from behind),
+    // body or background, past the margin at the midline.
+    let left_half_changed = healthy
+        .enumerate_pixels()
+        .filter(|(x, y, p)| {
+            let q = tight.get_pixel(*x, *y).0;
+            (*x as usize) < w / 2 - margin_px
+                && p.0
+                    .iter()
+                    .zip(q)
+                    .any(|(a, b)| (i32::from(*a) - i32::from(b)).abs() > 12)
+        })
+        .count();
+    assert_eq!(left_half_changed, 0, "pixels changed on the left half");
 }
 
 /// `hipback record` writes an animated GIF whose frames move, or numbered PNGs.

@@ -14,6 +14,7 @@ use crate::anatomy::{Layer, NerveVariant};
 use crate::app::{self, AppOptions};
 use crate::content::ContentTable;
 use crate::record::{ClipOutput, Recording};
+use crate::referral::plugin::HeatSettings;
 use crate::scenario::data::{self, CompensationTable};
 use crate::scenario::library::{self, Library};
 use crate::scenario::{self, HEALTHY, ScenarioOptions, report};
@@ -41,8 +42,11 @@ pub enum Command {
     Screenshot(ScreenshotArgs),
     /// Render a scenario's animation off-screen to an animated GIF (or PNG frames).
     Record(RecordArgs),
-    /// Print a scenario's settled state (or a relief timeline at a moment); no GPU needed.
+    /// Print a scenario's settled state (or a relief timeline at a moment) and the mean heat
+    /// per body region; no GPU needed.
     Report(ReportArgs),
+    /// Rank the likely sources of pain felt in the given body regions; no GPU needed.
+    Rank(RankArgs),
     /// Check a model, or a folder of scenario files.
     Validate(ValidateArgs),
 }
@@ -89,7 +93,8 @@ pub struct ScreenshotArgs {
     /// Image size in pixels, e.g. 1280x720.
     #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
     pub size: (u32, u32),
-    /// Layers to show, comma-separated: bones,discs,muscles,nerve,si,skin (default: all).
+    /// Layers to show, comma-separated: bones,muscles,nerve,si,skin and heat (the heat
+    /// map) (default: all).
     #[arg(long, value_name = "LIST", value_parser = parse_layers)]
     pub layers: Option<LayerList>,
     /// Show this scenario's state (default: healthy).
@@ -139,23 +144,48 @@ pub struct ReportArgs {
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub at: Option<f32>,
     /// Print JSON (the shape is documented in README).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "csv")]
     pub json: bool,
+    /// Print the mean heat per body region as CSV (region,somatic,neuropathic).
+    #[arg(long)]
+    pub csv: bool,
     /// List the scenario ids instead.
     #[arg(long)]
     pub list: bool,
 }
 
+/// `rank` options.
+#[derive(Debug, Clone, Args)]
+pub struct RankArgs {
+    /// Where it hurts: skin region names, comma-separated (e.g. `buttock_upper_r,sij_r`).
+    #[arg(long, value_name = "LIST")]
+    pub regions: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// How many sources to list.
+    #[arg(long, value_name = "N", default_value = "5")]
+    pub top: usize,
+}
+
 /// A comma-separated list of layers, as given on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LayerList(pub Vec<Layer>);
+pub struct LayerList {
+    /// The structure layers.
+    pub layers: Vec<Layer>,
+    /// Whether the heat map is listed (`heat`).
+    pub heat: bool,
+}
 
 /// `validate` options: the model (global `--model`), or a folder of scenarios.
 #[derive(Debug, Clone, Args)]
 pub struct ValidateArgs {
     /// Check every `*.scenario.ron` file in this folder instead of the model.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "referral")]
     pub scenarios: Option<PathBuf>,
+    /// Check every referral pattern file (`*.ron`) in this folder instead of the model.
+    #[arg(long, value_name = "DIR")]
+    pub referral: Option<PathBuf>,
 }
 
 /// Parses a time in seconds (finite, ≥ 0).
@@ -205,10 +235,15 @@ pub fn parse_size(text: &str) -> Result<(u32, u32), String> {
 /// Parses a comma-separated layer list.
 pub fn parse_layers(text: &str) -> Result<LayerList, String> {
     let mut layers = Vec::new();
+    let mut heat = false;
     for name in text.split(',').filter(|s| !s.trim().is_empty()) {
+        if name.trim().eq_ignore_ascii_case("heat") {
+            heat = true;
+            continue;
+        }
         let layer = parse_layer(name).ok_or_else(|| {
             format!(
-                "unknown layer `{}` (use bones, discs, muscles, nerve, si, skin)",
+                "unknown layer `{}` (use bones, muscles, nerve, si, skin, heat)",
                 name.trim()
             )
         })?;
@@ -216,10 +251,10 @@ pub fn parse_layers(text: &str) -> Result<LayerList, String> {
             layers.push(layer);
         }
     }
-    if layers.is_empty() {
+    if layers.is_empty() && !heat {
         return Err("no layer named".to_owned());
     }
-    Ok(LayerList(layers))
+    Ok(LayerList { layers, heat })
 }
 
 /// Runs the command line; the process exit code.
@@ -266,10 +301,12 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         None => run_window(&cli.window),
         Some(Command::Screenshot(args)) => run_screenshot(&cli.window.model, &args),
         Some(Command::Record(args)) => run_record(&cli.window.model, &args),
-        Some(Command::Report(args)) => run_report(&args),
-        Some(Command::Validate(args)) => match &args.scenarios {
-            Some(dir) => run_validate_scenarios(dir),
-            None => run_validate(&cli.window.model),
+        Some(Command::Report(args)) => run_report(&cli.window.model, &args),
+        Some(Command::Rank(args)) => run_rank(&cli.window.model, &args),
+        Some(Command::Validate(args)) => match (&args.scenarios, &args.referral) {
+            (Some(dir), _) => run_validate_scenarios(dir),
+            (None, Some(dir)) => run_validate_referral(dir),
+            (None, None) => run_validate(&cli.window.model),
         },
     }
 }
@@ -398,6 +435,7 @@ fn run_window(args: &WindowArgs) -> Result<ExitCode, String> {
         viewer,
         scenario: ScenarioOptions::window(&id, args.watch),
         guidance: Some(guidance),
+        heat: HeatSettings::default(),
     };
     Ok(exit_code(app::window_app(&options, smoke).run()))
 }
@@ -406,7 +444,14 @@ fn run_screenshot(model: &ModelArgs, args: &ScreenshotArgs) -> Result<ExitCode, 
     let layers = args
         .layers
         .as_ref()
-        .map_or_else(LayerSettings::default, |list| LayerSettings::only(&list.0));
+        .map_or_else(LayerSettings::default, |list| {
+            LayerSettings::only(&list.layers)
+        });
+    let heat = HeatSettings {
+        somatic: args.layers.as_ref().is_none_or(|l| l.heat),
+        neuropathic: args.layers.as_ref().is_none_or(|l| l.heat),
+        ..HeatSettings::default()
+    };
     let library = load_library();
     let id = args.scenario.clone().unwrap_or_else(|| HEALTHY.to_owned());
     check_scenario(&library, &id)?;
@@ -424,6 +469,7 @@ fn run_screenshot(model: &ModelArgs, args: &ScreenshotArgs) -> Result<ExitCode, 
         viewer,
         scenario: ScenarioOptions::still(&id, args.at),
         guidance: None,
+        heat,
     };
     Ok(exit_code(app::offscreen_app(&options, shot).run()))
 }
@@ -458,11 +504,114 @@ fn run_record(model: &ModelArgs, args: &RecordArgs) -> Result<ExitCode, String> 
         viewer,
         scenario: ScenarioOptions::still(&args.scenario, None),
         guidance: None,
+        heat: HeatSettings::default(),
     };
     Ok(exit_code(app::record_app(&options, recording).run()))
 }
 
-fn run_report(args: &ReportArgs) -> Result<ExitCode, String> {
+/// The skin of the model and every referral pattern's field on it (computed now).
+fn heat_fields(
+    model: &ModelArgs,
+) -> Result<
+    (
+        crate::referral::field::SkinSurface,
+        Vec<crate::referral::data::ReferralFile>,
+        crate::referral::field::Fields,
+    ),
+    String,
+> {
+    let surface = crate::referral::skin_from_glb(&model_path(model))?;
+    let dir = viewer::assets_dir().join(crate::referral::data::REFERRAL_FOLDER);
+    let (files, errors) = crate::referral::data::load_folder(&dir);
+    if let Some(e) = errors.first() {
+        return Err(e.to_string());
+    }
+    let fields = crate::referral::field::precompute(&surface, &files);
+    Ok((surface, files, fields))
+}
+
+/// The report with the mean heat per region (the scenario report's shape, plus `regions`).
+#[derive(serde::Serialize)]
+struct FullReport<'a> {
+    #[serde(flatten)]
+    report: &'a report::Report,
+    /// Mean somatic and neuropathic heat (0–1) per skin region name.
+    regions: std::collections::BTreeMap<String, crate::referral::RegionHeat>,
+}
+
+fn run_rank(model: &ModelArgs, args: &RankArgs) -> Result<ExitCode, String> {
+    let regions =
+        crate::referral::parse_regions(&args.regions).map_err(|e| format!("--regions: {e}"))?;
+    let (surface, files, fields) = heat_fields(model)?;
+    let drawing = crate::referral::drawing_of_regions(&surface, &regions);
+    let ranking = crate::referral::field::rank(&surface, &fields, &drawing);
+    #[derive(serde::Serialize)]
+    struct Ranked {
+        source: crate::referral::data::SourceId,
+        side: &'static str,
+        layer: crate::referral::data::PainLayer,
+        score: f32,
+        covers_drawing: f32,
+        covers_pattern: f32,
+        why: String,
+        scenario: Option<String>,
+    }
+    let round = |v: f32| (v * 10_000.0).round() / 10_000.0;
+    let ranked: Vec<Ranked> = ranking
+        .iter()
+        .take(args.top.max(1))
+        .map(|m| Ranked {
+            source: m.source,
+            side: match m.side {
+                crate::anatomy::Side::Left => "left",
+                crate::anatomy::Side::Right => "right",
+                crate::anatomy::Side::Midline => "midline",
+            },
+            layer: m.layer,
+            score: round(m.score),
+            covers_drawing: round(m.covers_drawing),
+            covers_pattern: round(m.covers_pattern),
+            why: crate::referral::why(m, &files),
+            scenario: crate::referral::referral_of(&files, m.source)
+                .and_then(|f| f.scenario.clone()),
+        })
+        .collect();
+    if args.json {
+        let value = serde_json::json!({
+            "format": "hipback-rank",
+            "version": 1,
+            "regions": regions.iter().map(|r| r.name()).collect::<Vec<_>>(),
+            "score": "weighted Jaccard overlap of the drawing and each source's pattern",
+            "ranking": ranked,
+        });
+        let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
+        println!("{text}");
+    } else {
+        for (i, r) in ranked.iter().enumerate() {
+            println!("{}. {} ({:.0} %)", i + 1, r.why, r.score * 100.0);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Checks every referral file of a folder: each bad one on its own line, exit 2 if any.
+fn run_validate_referral(dir: &Path) -> Result<ExitCode, String> {
+    if !dir.is_dir() {
+        return Err(format!("--referral {}: not a folder", dir.display()));
+    }
+    let (files, errors) = crate::referral::data::load_folder(dir);
+    for error in &errors {
+        eprintln!("hipback: {error}");
+    }
+    if errors.is_empty() {
+        println!("{}: ok: {} referral files", dir.display(), files.len());
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(FAILURE_EXIT_CODE))
+    }
+}
+
+fn run_report(model: &ModelArgs, args: &ReportArgs) -> Result<ExitCode, String> {
     let library = load_library();
     if args.list {
         for s in library.sorted() {
@@ -477,9 +626,24 @@ fn run_report(args: &ReportArgs) -> Result<ExitCode, String> {
         .map_err(|e| e.to_string())?
         .compensations();
     let report = report::report(&library, &compensation, &id, args.at)?;
+    let state = library
+        .shown_state(&id, args.at, &compensation)
+        .ok_or_else(|| format!("unknown scenario `{id}`"))?;
+    let (surface, _, fields) = heat_fields(model)?;
+    let regions =
+        crate::referral::region_heat(&surface, &fields, &crate::referral::intensities(&state));
     if args.json {
-        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        let full = FullReport {
+            report: &report,
+            regions,
+        };
+        let text = serde_json::to_string_pretty(&full).map_err(|e| e.to_string())?;
         println!("{text}");
+    } else if args.csv {
+        println!("region,somatic,neuropathic");
+        for (name, heat) in &regions {
+            println!("{name},{},{}", heat.somatic, heat.neuropathic);
+        }
     } else {
         print!("{}", report::to_text(&report));
     }
@@ -598,7 +762,10 @@ mod tests {
         assert!(parse_size("0x10").is_err());
         assert_eq!(
             parse_layers("bones, nerve"),
-            Ok(LayerList(vec![Layer::Bones, Layer::Nerves]))
+            Ok(LayerList {
+                layers: vec![Layer::Bones, Layer::Nerves],
+                heat: false
+            })
         );
         assert!(parse_layers("bones,liver").unwrap_err().contains("liver"));
     }
@@ -625,7 +792,13 @@ mod tests {
         };
         assert_eq!(args.view, Some(ViewPreset::Left));
         assert_eq!(args.size, (64, 32));
-        assert_eq!(args.layers, Some(LayerList(vec![Layer::Bones])));
+        assert_eq!(
+            args.layers,
+            Some(LayerList {
+                layers: vec![Layer::Bones],
+                heat: false
+            })
+        );
         assert_eq!(cli.window.model.model, Some(PathBuf::from("/m.glb")));
         assert!(Cli::try_parse_from(["hipback", "--view", "sideways"]).is_err());
     }

@@ -1,0 +1,668 @@
+//! The heat map in the app: the referral files loaded, the fields precomputed in the
+//! background once the skin has loaded, two coloured overlays on the skin (referred pain and
+//! nerve symptoms) updated only when the scenario state or the settings change, what is under
+//! the pointer, and paint mode with its ranking and autosave.
+
+use std::sync::Arc;
+
+use bevy::mesh::{Indices, VertexAttributeValues};
+use bevy::picking::Pickable;
+use bevy::picking::mesh_picking::ray_cast::{MeshRayCast, MeshRayCastSettings, RayCastVisibility};
+use bevy::prelude::*;
+use bevy::tasks::{AsyncComputeTaskPool, Task, block_on, futures_lite::future};
+use bevy::window::PrimaryWindow;
+
+use super::data::{self, PainLayer, ReferralFile};
+use super::drawing::{self, Loaded};
+use super::field::{self, Fields, Match, SkinSurface};
+use crate::anatomy::{Side, SkinRegion, StructureKind};
+use crate::scenario::ShownState;
+use crate::scenario::file::ScenarioError;
+use crate::viewer::ViewerSystems;
+use crate::viewer::camera::MainCamera;
+use crate::viewer::model::{ATTRIBUTE_SKIN_REGION, StructureTag};
+
+/// How the heat map is shown.
+#[derive(Resource, Clone, Copy, Debug, PartialEq)]
+pub struct HeatSettings {
+    /// Referred (somatic) pain layer on.
+    pub somatic: bool,
+    /// Nerve (neuropathic) symptoms layer on.
+    pub neuropathic: bool,
+    /// Overall opacity, 0–1.
+    pub opacity_0_to_1: f32,
+}
+
+impl Default for HeatSettings {
+    fn default() -> Self {
+        Self {
+            somatic: true,
+            neuropathic: true,
+            // Translucent enough to see the muscles under the heat.
+            opacity_0_to_1: 0.6,
+        }
+    }
+}
+
+/// The referral patterns and what is wrong with any file (the last good data stays).
+#[derive(Resource, Clone, Debug, Default)]
+pub struct Referrals {
+    /// The patterns.
+    pub files: Vec<ReferralFile>,
+    /// Problems, one per bad file.
+    pub errors: Vec<ScenarioError>,
+}
+
+/// The skin as a surface and its precomputed fields (once ready).
+#[derive(Resource, Default)]
+pub struct SkinHeat {
+    /// The skin graph (world space, rest pose).
+    pub surface: Option<Arc<SkinSurface>>,
+    /// Every source's field.
+    pub fields: Option<Arc<Fields>>,
+    /// Heat per vertex shown now: (somatic, neuropathic).
+    pub heat: (Vec<f32>, Vec<f32>),
+    /// How long the precomputation took, seconds.
+    pub precompute_s: Option<f32>,
+    task: Option<Task<(Fields, f32)>>,
+    skin: Option<Entity>,
+}
+
+/// The three overlays on the skin.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overlay {
+    /// Referred pain.
+    Somatic,
+    /// Nerve symptoms.
+    Neuropathic,
+    /// The user's drawing.
+    Drawing,
+}
+
+impl Overlay {
+    /// How far out of the skin each overlay sits (so they do not fight for depth), metres.
+    fn offset_m(self) -> f32 {
+        match self {
+            Overlay::Somatic => 0.0015,
+            Overlay::Neuropathic => 0.0025,
+            Overlay::Drawing => 0.0035,
+        }
+    }
+}
+
+/// What the pointer is over on the skin.
+#[derive(Resource, Clone, Debug, Default, PartialEq)]
+pub struct HeatHover(pub Option<HoverInfo>);
+
+/// A region under the pointer and who contributes to its heat.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HoverInfo {
+    /// The region.
+    pub region: SkinRegion,
+    /// (source label, side, layer, share 0–1), largest first.
+    pub contributions: Vec<(String, Side, PainLayer, f32)>,
+}
+
+/// Paint mode: the drawing, the brush and the ranking.
+#[derive(Resource, Clone, Debug)]
+pub struct Painting {
+    /// Painting with the left button (the camera orbits with the right one meanwhile).
+    pub active: bool,
+    /// Erasing instead of painting.
+    pub erase: bool,
+    /// Brush radius, metres.
+    pub brush_radius_m: f32,
+    /// One value per skin vertex.
+    pub drawing: Vec<f32>,
+    /// The sources ranked against the drawing, best first.
+    pub ranking: Vec<Match>,
+    /// One line: saved, restored, or a problem with the file.
+    pub status: Option<String>,
+    /// Whether the drawing changed since it was last saved and ranked.
+    pub dirty: bool,
+    /// The skin's fingerprint (drawings are only laid on the skin they were made on).
+    pub fingerprint: u64,
+    /// Where the drawing is kept.
+    pub path: std::path::PathBuf,
+}
+
+impl Default for Painting {
+    fn default() -> Self {
+        Self {
+            active: false,
+            erase: false,
+            brush_radius_m: 0.03,
+            drawing: Vec::new(),
+            ranking: Vec::new(),
+            status: None,
+            dirty: false,
+            fingerprint: 0,
+            path: drawing::drawing_path(),
+        }
+    }
+}
+
+/// Something the panel asks of the heat map.
+#[derive(Message, Clone, Debug, PartialEq)]
+pub enum HeatCommand {
+    /// Erase the whole drawing.
+    ClearDrawing,
+}
+
+/// What the heat map puts in [`crate::viewer::WaitingFor`] until its overlays show the state.
+const WAITING_LABEL: &str = "heat map";
+
+/// The heat map without UI (tests add it to a renderer-less app).
+pub fn plugin(app: &mut App) {
+    if let Some(mut waiting) = app
+        .world_mut()
+        .get_resource_mut::<crate::viewer::WaitingFor>()
+    {
+        waiting.0.insert(WAITING_LABEL);
+    }
+    app.init_resource::<HeatSettings>()
+        .init_resource::<Referrals>()
+        .init_resource::<SkinHeat>()
+        .init_resource::<HeatHover>()
+        .init_resource::<Painting>()
+        .add_message::<HeatCommand>()
+        .add_systems(Startup, load_referrals)
+        .add_systems(
+            Update,
+            (start_fields, finish_fields, spawn_overlays)
+                .chain()
+                .in_set(ViewerSystems::Derive),
+        )
+        .add_systems(
+            Update,
+            (
+                apply_heat_commands,
+                update_heat,
+                update_drawing_overlay,
+                show_overlays,
+                report_readiness,
+            )
+                .chain()
+                .in_set(ViewerSystems::Present),
+        );
+}
+
+/// Hover and paint: the pointer on the skin (the window only).
+pub fn pointer_plugin(app: &mut App) {
+    app.add_systems(
+        Update,
+        (paint_buttons, hover_and_paint, save_and_rank)
+            .chain()
+            .in_set(ViewerSystems::Input),
+    );
+}
+
+/// Tells pictures when the heat is on the skin (or that there is no heat map to wait for).
+fn report_readiness(
+    heat: Res<SkinHeat>,
+    referrals: Res<Referrals>,
+    overlays: Query<(), With<Overlay>>,
+    waiting: Option<ResMut<crate::viewer::WaitingFor>>,
+) {
+    let Some(mut waiting) = waiting else { return };
+    if !waiting.0.contains(WAITING_LABEL) {
+        return;
+    }
+    let no_heat_map =
+        referrals.files.is_empty() || heat.surface.as_ref().is_some_and(|s| s.is_empty());
+    // Overlays exist only once the fields are ready; their colours are written the frame
+    // they appear.
+    if no_heat_map || (heat.fields.is_some() && !overlays.is_empty() && !heat.heat.0.is_empty()) {
+        waiting.0.remove(WAITING_LABEL);
+    }
+}
+
+fn load_referrals(mut referrals: ResMut<Referrals>) {
+    let dir = crate::viewer::assets_dir().join(data::REFERRAL_FOLDER);
+    let (files, errors) = data::load_folder(&dir);
+    for e in &errors {
+        error!("{e}");
+    }
+    referrals.files = files;
+    referrals.errors = errors;
+}
+
+/// Once the skin's mesh has arrived: its surface, and the fields computed on a background
+/// thread (about a second; the window keeps running).
+fn start_fields(
+    mut heat: ResMut<SkinHeat>,
+    referrals: Res<Referrals>,
+    skins: Query<(Entity, &StructureTag, &Mesh3d, &GlobalTransform)>,
+    meshes: Res<Assets<Mesh>>,
+    mut painting: ResMut<Painting>,
+) {
+    if heat.surface.is_some() || referrals.files.is_empty() {
+        return;
+    }
+    let Some((entity, _, mesh, transform)) = skins
+        .iter()
+        .find(|(_, tag, _, _)| tag.0.kind == StructureKind::Skin)
+    else {
+        return;
+    };
+    let Some(mesh) = meshes.get(&mesh.0) else {
+        return;
+    };
+    let Some(surface) = surface_of(mesh, transform) else {
+        warn!("the skin has no region labels: no heat map");
+        heat.surface = Some(Arc::new(SkinSurface::new(Vec::new(), &[], &[])));
+        return;
+    };
+    let surface = Arc::new(surface);
+    painting.fingerprint = drawing::fingerprint(&surface.positions);
+    painting.drawing = vec![0.0; surface.len()];
+    match drawing::load(&painting.path, surface.len(), painting.fingerprint) {
+        Loaded::Nothing => {}
+        Loaded::Drawing(d) => {
+            painting.drawing = d;
+            painting.dirty = true;
+            painting.status = Some(format!(
+                "Your drawing is back ({}).",
+                painting.path.display()
+            ));
+        }
+        Loaded::Unusable(why) => {
+            let kept = drawing::keep_aside(&painting.path).map_or_else(
+                |e| format!(" ({e})"),
+                |p| format!("; kept as {}", p.display()),
+            );
+            painting.status = Some(format!("{why}{kept}"));
+        }
+    }
+    let files = referrals.files.clone();
+    let for_task = surface.clone();
+    heat.task = Some(AsyncComputeTaskPool::get().spawn(async move {
+        let started = std::time::Instant::now();
+        let fields = field::precompute(&for_task, &files);
+        (fields, started.elapsed().as_secs_f32())
+    }));
+    heat.surface = Some(surface);
+    heat.skin = Some(entity);
+}
+
+/// The skin mesh as a surface in world space.
+fn surface_of(mesh: &Mesh, transform: &GlobalTransform) -> Option<SkinSurface> {
+    let Some(VertexAttributeValues::Float32x3(positions)) =
+        mesh.attribute(Mesh::ATTRIBUTE_POSITION)
+    else {
+        return None;
+    };
+    let Some(VertexAttributeValues::Float32(regions)) = mesh.attribute(ATTRIBUTE_SKIN_REGION)
+    else {
+        return None;
+    };
+    let indices: Vec<u32> = match mesh.indices()? {
+        Indices::U32(i) => i.clone(),
+        Indices::U16(i) => i.iter().map(|v| u32::from(*v)).collect(),
+    };
+    let positions = positions
+        .iter()
+        .map(|p| transform.transform_point(Vec3::from(*p)))
+        .collect();
+    Some(SkinSurface::new(positions, &indices, regions))
+}
+
+fn finish_fields(mut heat: ResMut<SkinHeat>) {
+    let Some(task) = heat.task.as_mut() else {
+        return;
+    };
+    let Some((fields, seconds)) = block_on(future::poll_once(task)) else {
+        return;
+    };
+    info!("heat fields precomputed in {seconds:.2} s");
+    heat.task = None;
+    heat.fields = Some(Arc::new(fields));
+    heat.precompute_s = Some(seconds);
+}
+
+/// Three copies of the skin, a little outside it, coloured per vertex.
+fn spawn_overlays(
+    mut commands: Commands,
+    heat: Res<SkinHeat>,
+    existing: Query<(), With<Overlay>>,
+    skins: Query<(
+        &Mesh3d,
+        Option<&bevy::mesh::skinning::SkinnedMesh>,
+        Option<&ChildOf>,
+    )>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    materials: Option<ResMut<Assets<StandardMaterial>>>,
+) {
+    let (Some(skin), Some(_)) = (heat.skin, heat.fields.as_ref()) else {
+        return;
+    };
+    if !existing.is_empty() {
+        return;
+    }
+    let Some(mut materials) = materials else {
+        return;
+    };
+    let Ok((mesh, skinned, parent)) = skins.get(skin) else {
+        return;
+    };
+    let Some(source) = meshes.get(&mesh.0).cloned() else {
+        return;
+    };
+    for overlay in [Overlay::Somatic, Overlay::Neuropathic, Overlay::Drawing] {
+        let mut copy = source.clone();
+        copy.remove_attribute(ATTRIBUTE_SKIN_REGION);
+        if let (
+            Some(VertexAttributeValues::Float32x3(positions)),
+            Some(VertexAttributeValues::Float32x3(normals)),
+        ) = (
+            source.attribute(Mesh::ATTRIBUTE_POSITION),
+            source.attribute(Mesh::ATTRIBUTE_NORMAL),
+        ) {
+            let moved: Vec<[f32; 3]> = positions
+                .iter()
+                .zip(normals)
+                .map(|(p, n)| (Vec3::from(*p) + Vec3::from(*n) * overlay.offset_m()).to_array())
+                .collect();
+            copy.insert_attribute(Mesh::ATTRIBUTE_POSITION, moved);
+        }
+        let count = copy.count_vertices();
+        copy.insert_attribute(Mesh::ATTRIBUTE_COLOR, vec![[0.0f32; 4]; count]);
+        let material = materials.add(StandardMaterial {
+            base_color: Color::WHITE,
+            unlit: true,
+            alpha_mode: AlphaMode::Blend,
+            ..default()
+        });
+        let mut entity = commands.spawn((
+            Name::new(format!("heat overlay {overlay:?}")),
+            overlay,
+            Mesh3d(meshes.add(copy)),
+            MeshMaterial3d(material),
+            Transform::default(),
+            Visibility::Hidden,
+            Pickable::IGNORE,
+        ));
+        if let Some(skinned) = skinned {
+            entity.insert(skinned.clone());
+        }
+        if let Some(parent) = parent {
+            entity.insert(ChildOf(parent.parent()));
+        }
+    }
+}
+
+fn apply_heat_commands(mut commands: MessageReader<HeatCommand>, mut painting: ResMut<Painting>) {
+    for command in commands.read() {
+        match command {
+            HeatCommand::ClearDrawing => {
+                painting.drawing.iter_mut().for_each(|d| *d = 0.0);
+                painting.dirty = true;
+            }
+        }
+    }
+}
+
+/// The colour of referred-pain heat: inferno (perceptually uniform, colour-blind-safe),
+/// its dark end left out so low heat reads as a faint purple rather than black.
+pub fn somatic_colour(heat_0_to_1: f32) -> [f32; 4] {
+    colormap(colorous::INFERNO, 0.3 + 0.65 * heat_0_to_1, heat_0_to_1)
+}
+
+/// The colour of nerve symptoms: viridis (also uniform and colour-blind-safe, and unlike
+/// inferno), hatched in bands across the leg so it reads as a different kind of symptom.
+pub fn neuropathic_colour(heat_0_to_1: f32, position: Vec3) -> [f32; 4] {
+    let band = (position.y / 0.025).rem_euclid(1.0) < 0.5;
+    let hatch = if band { 1.0 } else { 0.35 };
+    colormap(
+        colorous::VIRIDIS,
+        0.35 + 0.6 * heat_0_to_1,
+        heat_0_to_1 * hatch,
+    )
+}
+
+fn colormap(gradient: colorous::Gradient, t: f32, alpha: f32) -> [f32; 4] {
+    let c = gradient.eval_continuous(f64::from(t.clamp(0.0, 1.0)));
+    let linear = Color::srgb_u8(c.r, c.g, c.b).to_linear();
+    // Low heat fades out rather than tinting the whole body.
+    let a = alpha.clamp(0.0, 1.0).powf(0.8);
+    [linear.red, linear.green, linear.blue, a]
+}
+
+/// Recomputes the heat when the state or the settings change, and writes the overlays'
+/// colours only where they changed.
+fn update_heat(
+    shown: Res<ShownState>,
+    settings: Res<HeatSettings>,
+    mut heat: ResMut<SkinHeat>,
+    overlays: Query<(&Overlay, &Mesh3d)>,
+    added: Query<(), Added<Overlay>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+) {
+    let Some(fields) = heat.fields.clone() else {
+        return;
+    };
+    if !shown.is_changed() && !settings.is_changed() && added.is_empty() {
+        return;
+    }
+    let intensities = super::intensities(&shown.state);
+    let (mut somatic, mut neuropathic) = std::mem::take(&mut heat.heat);
+    field::heat_into(&fields, &intensities, PainLayer::Somatic, &mut somatic);
+    field::heat_into(
+        &fields,
+        &intensities,
+        PainLayer::Neuropathic,
+        &mut neuropathic,
+    );
+    let Some(surface) = heat.surface.clone() else {
+        return;
+    };
+    for (overlay, mesh) in &overlays {
+        let colours: Vec<[f32; 4]> = match overlay {
+            Overlay::Somatic => somatic.iter().map(|h| somatic_colour(*h)).collect(),
+            Overlay::Neuropathic => neuropathic
+                .iter()
+                .zip(&surface.positions)
+                .map(|(h, p)| neuropathic_colour(*h, *p))
+                .collect(),
+            Overlay::Drawing => continue,
+        };
+        write_colours(&mut meshes, &mesh.0, colours);
+    }
+    heat.heat = (somatic, neuropathic);
+}
+
+/// Writes a mesh's vertex colours if they differ (each write re-uploads the mesh).
+fn write_colours(meshes: &mut Assets<Mesh>, handle: &Handle<Mesh>, colours: Vec<[f32; 4]>) {
+    let unchanged = matches!(
+        meshes.get(handle).and_then(|m| m.attribute(Mesh::ATTRIBUTE_COLOR)),
+        Some(VertexAttributeValues::Float32x4(old)) if *old == colours
+    );
+    if !unchanged && let Some(mut mesh) = meshes.get_mut(handle) {
+        mesh.insert_attribute(Mesh::ATTRIBUTE_COLOR, colours);
+    }
+}
+
+/// Colours of the drawing: a calm blue where painted.
+fn update_drawing_overlay(
+    painting: Res<Painting>,
+    overlays: Query<(&Overlay, &Mesh3d)>,
+    added: Query<(), Added<Overlay>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+) {
+    if !painting.is_changed() && added.is_empty() {
+        return;
+    }
+    for (overlay, mesh) in &overlays {
+        if *overlay == Overlay::Drawing {
+            let colours = painting
+                .drawing
+                .iter()
+                .map(|d| [0.25, 0.55, 1.0, 0.75 * d])
+                .collect();
+            write_colours(&mut meshes, &mesh.0, colours);
+        }
+    }
+}
+
+/// Which overlays are drawn, and their opacity.
+fn show_overlays(
+    settings: Res<HeatSettings>,
+    painting: Res<Painting>,
+    mut overlays: Query<(&Overlay, &MeshMaterial3d<StandardMaterial>, &mut Visibility)>,
+    added: Query<(), Added<Overlay>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
+    if !settings.is_changed() && !painting.is_changed() && added.is_empty() {
+        return;
+    }
+    for (overlay, material, mut visibility) in &mut overlays {
+        let shown = match overlay {
+            Overlay::Somatic => settings.somatic,
+            Overlay::Neuropathic => settings.neuropathic,
+            Overlay::Drawing => painting.active || painting.drawing.iter().any(|d| *d > 0.0),
+        };
+        visibility.set_if_neq(if shown {
+            Visibility::Inherited
+        } else {
+            Visibility::Hidden
+        });
+        let alpha = if *overlay == Overlay::Drawing {
+            1.0
+        } else {
+            settings.opacity_0_to_1
+        };
+        if let Some(m) = materials.get(&material.0)
+            && m.base_color.alpha() != alpha
+            && let Some(mut m) = materials.get_mut(&material.0)
+        {
+            m.base_color = Color::WHITE.with_alpha(alpha);
+        }
+    }
+}
+
+/// In paint mode the left button paints, so the camera orbits with the right button and pans
+/// with the middle one.
+fn paint_buttons(
+    painting: Res<Painting>,
+    mut cameras: Query<&mut bevy_panorbit_camera::PanOrbitCamera>,
+) {
+    if !painting.is_changed() {
+        return;
+    }
+    for mut camera in &mut cameras {
+        let (orbit, pan) = if painting.active {
+            (MouseButton::Right, MouseButton::Middle)
+        } else {
+            (MouseButton::Left, MouseButton::Right)
+        };
+        if camera.button_orbit != orbit {
+            camera.button_orbit = orbit;
+            camera.button_pan = pan;
+        }
+    }
+}
+
+/// The skin under the pointer: hover information, and in paint mode a brush stroke.
+fn hover_and_paint(
+    window: Query<&Window, With<PrimaryWindow>>,
+    camera: Query<(&Camera, &GlobalTransform), With<MainCamera>>,
+    egui: Option<Res<bevy_egui::input::EguiWantsInput>>,
+    mouse: Res<ButtonInput<MouseButton>>,
+    heat: Res<SkinHeat>,
+    referrals: Res<Referrals>,
+    shown: Res<ShownState>,
+    mut hover: ResMut<HeatHover>,
+    mut painting: ResMut<Painting>,
+    mut ray_cast: MeshRayCast,
+) {
+    let over_panel = egui.is_some_and(|e| e.wants_any_pointer_input());
+    let hit = (|| {
+        let skin = heat.skin?;
+        let window = window.single().ok()?;
+        let cursor = window.cursor_position()?;
+        let (camera, transform) = camera.single().ok()?;
+        let origin = camera.logical_viewport_rect().map_or(Vec2::ZERO, |r| r.min);
+        let ray = camera.viewport_to_world(transform, cursor - origin).ok()?;
+        let filter = |e: Entity| e == skin;
+        let settings = MeshRayCastSettings::default()
+            .with_filter(&filter)
+            .with_visibility(RayCastVisibility::Any);
+        ray_cast
+            .cast_ray(ray, &settings)
+            .first()
+            .map(|(_, hit)| hit.point)
+    })();
+    let point = if over_panel { None } else { hit };
+    let (Some(surface), Some(point)) = (heat.surface.as_ref(), point) else {
+        hover.set_if_neq(HeatHover(None));
+        return;
+    };
+    // Paint while the left button is held.
+    if painting.active && mouse.pressed(MouseButton::Left) {
+        let value = if painting.erase { 0.0 } else { 1.0 };
+        let radius = painting.brush_radius_m;
+        let mut drawing = std::mem::take(&mut painting.drawing);
+        if drawing::paint(&surface.positions, &mut drawing, point, radius, value) {
+            painting.dirty = true;
+        }
+        painting.drawing = drawing;
+    }
+    let Some(vertex) = nearest_vertex(surface, point) else {
+        return;
+    };
+    let info = (|| {
+        let region = surface.regions[vertex as usize]?;
+        let fields = heat.fields.as_ref()?;
+        let contributions =
+            field::contributions_at(fields, &super::intensities(&shown.state), vertex)
+                .into_iter()
+                .map(|(source, side, layer, value)| {
+                    let label = super::referral_of(&referrals.files, source)
+                        .map_or_else(|| source.name().to_owned(), |f| f.label.clone());
+                    (label, side, layer, value)
+                })
+                .collect();
+        Some(HoverInfo {
+            region,
+            contributions,
+        })
+    })();
+    hover.set_if_neq(HeatHover(info));
+}
+
+fn nearest_vertex(surface: &SkinSurface, point: Vec3) -> Option<u32> {
+    surface
+        .positions
+        .iter()
+        .enumerate()
+        .min_by(|a, b| {
+            (*a.1 - point)
+                .length_squared()
+                .total_cmp(&(*b.1 - point).length_squared())
+        })
+        .map(|(i, _)| i as u32)
+}
+
+/// When a stroke ends (or the drawing was cleared or restored): save it and rank the sources.
+fn save_and_rank(
+    mouse: Res<ButtonInput<MouseButton>>,
+    heat: Res<SkinHeat>,
+    mut painting: ResMut<Painting>,
+) {
+    if !painting.dirty || (painting.active && mouse.pressed(MouseButton::Left)) {
+        return;
+    }
+    let (Some(surface), Some(fields)) = (heat.surface.as_ref(), heat.fields.as_ref()) else {
+        return;
+    };
+    painting.dirty = false;
+    painting.ranking = if painting.drawing.iter().any(|d| *d > 0.0) {
+        field::rank(surface, fields, &painting.drawing)
+    } else {
+        Vec::new()
+    };
+    let saved = drawing::save(&painting.path, &painting.drawing, painting.fingerprint);
+    if let Err(e) = saved {
+        painting.status = Some(format!("Could not save the drawing: {e}"));
+    }
+}
