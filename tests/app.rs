@@ -994,7 +994,7 @@ fn cli_reports_bad_input_in_one_line_with_exit_code_2() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("ok: all 25 structures"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("ok: all 35 structures"));
 }
 
 #[test]

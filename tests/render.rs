@@ -214,6 +214,7 @@ enum Class {
 fn class_of_layer(layer: Layer) -> Class {
     match layer {
         Layer::Bones => Class::Bone,
+        Layer::Discs => Class::Other,
         Layer::Muscles => Class::Muscle,
         Layer::Nerves => Class::Nerve,
         Layer::Joints => Class::Joint,

@@ -93,7 +93,7 @@ pub struct ScreenshotArgs {
     /// Image size in pixels, e.g. 1280x720.
     #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
     pub size: (u32, u32),
-    /// Layers to show, comma-separated: bones,muscles,nerve,si,skin and heat (the heat
+    /// Layers to show, comma-separated: bones,discs,muscles,nerve,si,skin and heat (the heat
     /// map) (default: all).
     #[arg(long, value_name = "LIST", value_parser = parse_layers)]
     pub layers: Option<LayerList>,
@@ -243,7 +243,7 @@ pub fn parse_layers(text: &str) -> Result<LayerList, String> {
         }
         let layer = parse_layer(name).ok_or_else(|| {
             format!(
-                "unknown layer `{}` (use bones, muscles, nerve, si, skin, heat)",
+                "unknown layer `{}` (use bones, discs, muscles, nerve, si, skin, heat)",
                 name.trim()
             )
         })?;
