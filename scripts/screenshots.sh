@@ -20,26 +20,41 @@ done
 "$bin" screenshot --view posterior --size 640x480 --layers bones,si --out "$out/bones-posterior.png"
 "$bin" screenshot --view anterior --size 640x480 --layers bones,si --out "$out/bones-anterior.png"
 
-# Scenarios: before and after, each in its story view (the scenario's own camera).
+# Scenarios: before and after, each in its story view (the scenario's own camera), without
+# the heat map (its pictures follow).
+anatomy=bones,discs,muscles,nerve,si,skin
 # Problems: healthy (before) and the scenario (after). Reliefs: the tool pressing at the end of
 # its press phase (before the tissue lets go) and the end of the timeline (after).
 size=420x315
 for scenario in tight_piriformis weak_glutes tight_iliopsoas si_joint_dysfunction \
   gluteus_minimus_pseudosciatica; do
   view=$("$bin" report --scenario "$scenario" --json | sed -n 's/.*"story_view": "\([a-z]*\)".*/\1/p')
-  "$bin" screenshot --scenario healthy --view "$view" --size "$size" \
+  "$bin" screenshot --scenario healthy --view "$view" --size "$size" --layers "$anatomy" \
     --out "$out/scenario-$scenario-before.png"
-  "$bin" screenshot --scenario "$scenario" --size "$size" \
+  "$bin" screenshot --scenario "$scenario" --size "$size" --layers "$anatomy" \
     --out "$out/scenario-$scenario-after.png"
 done
 for scenario in figure_four_stretch iliacus_release si_pressure_rocking; do
   # The end of the press phase: where the timeline's tool pressure first reaches 1.
   press=$(grep -o 'press_s: [0-9.]*' "assets/scenarios/$scenario.scenario.ron" | sed 's/press_s: //')
-  "$bin" screenshot --scenario "$scenario" --at "$press" --size "$size" \
+  "$bin" screenshot --scenario "$scenario" --at "$press" --size "$size" --layers "$anatomy" \
     --out "$out/scenario-$scenario-before.png"
-  "$bin" screenshot --scenario "$scenario" --size "$size" \
+  "$bin" screenshot --scenario "$scenario" --size "$size" --layers "$anatomy" \
     --out "$out/scenario-$scenario-after.png"
 done
 # The take-home clip.
 "$bin" record --scenario tight_piriformis --seconds 5 --fps 8 --size 320x240 \
   --out "$out/tight_piriformis.gif"
+
+# Heat maps: every built-in scenario in its story view; reliefs halfway through the release.
+for scenario in tight_piriformis weak_glutes tight_iliopsoas si_joint_dysfunction \
+  gluteus_minimus_pseudosciatica; do
+  "$bin" screenshot --scenario "$scenario" --size "$size" --out "$out/heat-$scenario.png"
+done
+for scenario in figure_four_stretch iliacus_release si_pressure_rocking; do
+  press=$(grep -o 'press_s: [0-9.]*' "assets/scenarios/$scenario.scenario.ron" | sed 's/press_s: //')
+  release=$(grep -o 'release_s: [0-9.]*' "assets/scenarios/$scenario.scenario.ron" | sed 's/release_s: //')
+  at=$(python3 -c "print($press + $release / 2)")
+  "$bin" screenshot --scenario "$scenario" --at "$at" --size "$size" \
+    --out "$out/heat-$scenario.png"
+done
