@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use bevy::app::ScheduleRunnerPlugin;
-use bevy::picking::mesh_picking::MeshPickingPlugin;
 use bevy::prelude::*;
 use bevy::render::RenderPlugin;
 use bevy::render::pipelined_rendering::PipelinedRenderingPlugin;
@@ -52,7 +51,7 @@ pub fn window_app(options: &AppOptions, smoke: Option<SmokeTest>) -> App {
             })
             .set(asset_plugin())
             .set(model::gltf_plugin()),
-        MeshPickingPlugin,
+        // Picking casts against low-poly proxies (viewer::pick_proxy), not Bevy's mesh picking.
     ));
     viewer::insert_options(&mut app, &options.viewer);
     if let Some(guidance) = &options.guidance {

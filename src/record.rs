@@ -16,7 +16,7 @@ use crate::viewer::camera::ViewPreset;
 use crate::viewer::model::ModelState;
 use crate::viewer::screenshot::{
     OffscreenCamera, PRE_ROLL_FRAMES, TargetImage, failure_exit, frame_to_rgb,
-    offscreen_camera_plugin, ready_to_capture,
+    offscreen_camera_plugin, ready_or_exit,
 };
 
 /// Where the clip goes.
@@ -120,14 +120,8 @@ fn drive_recording(
     mut active: ResMut<ActiveScenario>,
     mut exit: MessageWriter<AppExit>,
 ) {
-    match ready_to_capture(&state, &waiting) {
-        Err(err) => {
-            eprintln!("hipback: {err}");
-            exit.write(failure_exit());
-            return;
-        }
-        Ok(false) => return,
-        Ok(true) => {}
+    if !ready_or_exit(&state, &waiting, &mut exit) {
+        return;
     }
     // Pipelines compile on the first frames: render a few before the first capture.
     if progress.pre_roll < PRE_ROLL_FRAMES {

@@ -18,7 +18,6 @@ use bevy::input::mouse::{MouseButtonInput, MouseMotion, MouseScrollUnit, MouseWh
 use bevy::input::touch::TouchPhase;
 use bevy::mesh::{MeshPlugin, VertexAttributeValues};
 use bevy::picking::DefaultPickingPlugins;
-use bevy::picking::mesh_picking::MeshPickingPlugin;
 use bevy::prelude::*;
 use bevy::render::camera::camera_system;
 use bevy::render::texture::ManualTextureViews;
@@ -97,8 +96,8 @@ fn interactive_app_with(start: ViewPreset, extra: impl FnOnce(&mut App)) -> App 
         MeshPlugin,
         viewer::model::gltf_plugin(),
         CameraPlugin,
+        // Bevy's picking pipeline; the ray casts are the app's own (viewer::pick_proxy).
         DefaultPickingPlugins,
-        MeshPickingPlugin,
     ))
     .init_asset::<StandardMaterial>()
     // The renderer's camera system computes viewports and projections; it needs no GPU.

@@ -285,6 +285,19 @@ fn agreement(image: &image::RgbImage, expected: &IdMap) -> (f32, usize) {
     (agree as f32 / counted.max(1) as f32, counted)
 }
 
+/// The picture with the pixels whose class disagrees with the expected map in magenta, to see
+/// where a failure comes from.
+fn disagreement_image(image: &image::RgbImage, expected: &IdMap) -> image::RgbImage {
+    let mut out = image.clone();
+    for (i, pixel) in out.pixels_mut().enumerate() {
+        let want = expected.front[i].map_or(Class::Background, |s| class_of_layer(s.layer()));
+        if want != classify(pixel.0) {
+            *pixel = image::Rgb([255, 0, 255]);
+        }
+    }
+    out
+}
+
 const SIZE_PX: u32 = 256;
 
 /// The rendered picture agrees with the depth-tested map of which structure is in front
@@ -322,12 +335,19 @@ fn screenshots_agree_with_the_depth_tested_expected_map() {
             counted > w * h / 20,
             "{view:?}: the model covers only {counted} pixels"
         );
-        assert!(
-            share >= 0.90,
-            "{view:?}: only {:.1} % of pixels show the structure in front ({})",
-            share * 100.0,
-            out.display()
-        );
+        if share < 0.90 {
+            let diff = dir.join(format!("{name}-disagree.png"));
+            disagreement_image(&image, &expected)
+                .save(&diff)
+                .expect("write the disagreement image");
+            panic!(
+                "{view:?}: only {:.1} % of pixels show the structure in front ({}; \
+                 disagreeing pixels in magenta: {})",
+                share * 100.0,
+                out.display(),
+                diff.display()
+            );
+        }
         // The camera a left/right swap would give: the picture must not fit it, so this test
         // catches a side swap (the posterior view is nearly symmetric, so only the others can).
         if view != ViewPreset::Posterior {

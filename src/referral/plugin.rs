@@ -574,44 +574,59 @@ fn hover_and_paint(
     mut hover: ResMut<HeatHover>,
     mut painting: ResMut<Painting>,
     mut ray_cast: MeshRayCast,
+    mut last: Local<(Option<Vec2>, Option<u32>)>,
 ) {
-    let over_panel = egui.is_some_and(|e| e.wants_any_pointer_input());
-    let hit = (|| {
-        let skin = heat.skin?;
-        let window = window.single().ok()?;
-        let cursor = window.cursor_position()?;
-        let (camera, transform) = camera.single().ok()?;
-        let origin = camera.logical_viewport_rect().map_or(Vec2::ZERO, |r| r.min);
-        let ray = camera.viewport_to_world(transform, cursor - origin).ok()?;
-        let filter = |e: Entity| e == skin;
-        let settings = MeshRayCastSettings::default()
-            .with_filter(&filter)
-            .with_visibility(RayCastVisibility::Any);
-        ray_cast
-            .cast_ray(ray, &settings)
-            .first()
-            .map(|(_, hit)| hit.point)
-    })();
-    let point = if over_panel { None } else { hit };
-    let (Some(surface), Some(point)) = (heat.surface.as_ref(), point) else {
-        hover.set_if_neq(HeatHover(None));
+    // Ray casts against the 40k-vertex skin cost milliseconds on a CPU renderer: cast only
+    // when the pointer moved (or a stroke starts where it rests); when only the state
+    // changed, refresh the contributions at the vertex already found.
+    let cursor = window.single().ok().and_then(Window::cursor_position);
+    let stroke_starts = painting.active && mouse.just_pressed(MouseButton::Left);
+    let moved = cursor != last.0 || stroke_starts;
+    if !moved && !shown.is_changed() && !heat.is_changed() {
         return;
-    };
-    // Paint while the left button is held.
-    if painting.active && mouse.pressed(MouseButton::Left) {
-        let value = if painting.erase { 0.0 } else { 1.0 };
-        let radius = painting.brush_radius_m;
-        let mut drawing = std::mem::take(&mut painting.drawing);
-        if drawing::paint(&surface.positions, &mut drawing, point, radius, value) {
-            painting.dirty = true;
-        }
-        painting.drawing = drawing;
     }
-    let Some(vertex) = nearest_vertex(surface, point) else {
-        return;
+    let vertex = if moved {
+        last.0 = cursor;
+        let over_panel = egui.is_some_and(|e| e.wants_any_pointer_input());
+        let hit = (|| {
+            let skin = heat.skin?;
+            let cursor = cursor?;
+            let (camera, transform) = camera.single().ok()?;
+            let origin = camera.logical_viewport_rect().map_or(Vec2::ZERO, |r| r.min);
+            let ray = camera.viewport_to_world(transform, cursor - origin).ok()?;
+            let filter = |e: Entity| e == skin;
+            let settings = MeshRayCastSettings::default()
+                .with_filter(&filter)
+                .with_visibility(RayCastVisibility::Any);
+            ray_cast
+                .cast_ray(ray, &settings)
+                .first()
+                .map(|(_, hit)| hit.point)
+        })();
+        let point = if over_panel { None } else { hit };
+        let (Some(surface), Some(point)) = (heat.surface.as_ref(), point) else {
+            last.1 = None;
+            hover.set_if_neq(HeatHover(None));
+            return;
+        };
+        // Paint while the left button is held.
+        if painting.active && mouse.pressed(MouseButton::Left) {
+            let value = if painting.erase { 0.0 } else { 1.0 };
+            let radius = painting.brush_radius_m;
+            let mut drawing = std::mem::take(&mut painting.drawing);
+            if drawing::paint(&surface.positions, &mut drawing, point, radius, value) {
+                painting.dirty = true;
+            }
+            painting.drawing = drawing;
+        }
+        last.1 = nearest_vertex(surface, point);
+        last.1
+    } else {
+        last.1
     };
     let info = (|| {
-        let region = surface.regions[vertex as usize]?;
+        let vertex = vertex?;
+        let region = heat.surface.as_ref()?.regions[vertex as usize]?;
         let fields = heat.fields.as_ref()?;
         let contributions =
             field::contributions_at(fields, &super::intensities(&shown.state), vertex)

@@ -9,6 +9,7 @@ pub mod camera;
 pub mod layers;
 pub mod look;
 pub mod model;
+pub mod pick_proxy;
 pub mod picking;
 pub mod screenshot;
 pub mod ui;
@@ -126,6 +127,7 @@ pub fn core_plugin(app: &mut App) {
         actions::plugin,
         layers::plugin,
         picking::plugin,
+        pick_proxy::plugin,
         camera::plugin,
     ));
 }

@@ -41,10 +41,12 @@ pub struct OffscreenShot {
     pub view: ViewPreset,
 }
 
-/// A window smoke test: render `frames` frames, save the window to `screenshot`, exit.
+/// A window smoke test: render `frames` frames once everything is ready, save the window to
+/// `screenshot`, exit.
 #[derive(Resource, Clone, Debug)]
 pub struct SmokeTest {
-    /// Frames to render (counted from app start) before the screenshot.
+    /// Frames to render (counted from when the model and capabilities are ready) before the
+    /// screenshot.
     pub frames: u32,
     /// Where the window screenshot goes.
     pub screenshot: PathBuf,
@@ -135,11 +137,28 @@ fn spawn_offscreen_camera(
 
 /// Whether everything a picture needs is ready: the model loaded, no capability waiting.
 /// `Err` carries the model's problem.
-pub fn ready_to_capture(state: &ModelState, waiting: &super::WaitingFor) -> Result<bool, String> {
+fn ready_to_capture(state: &ModelState, waiting: &super::WaitingFor) -> Result<bool, String> {
     match state {
         ModelState::Failed(err) => Err(err.to_string()),
         ModelState::Loading => Ok(false),
         ModelState::Ready { .. } => Ok(waiting.0.is_empty()),
+    }
+}
+
+/// [`ready_to_capture`] for the capture drivers: a failed load is printed and ends the app
+/// with a failure status; `true` once everything is ready.
+pub fn ready_or_exit(
+    state: &ModelState,
+    waiting: &super::WaitingFor,
+    exit: &mut MessageWriter<AppExit>,
+) -> bool {
+    match ready_to_capture(state, waiting) {
+        Ok(ready) => ready,
+        Err(err) => {
+            eprintln!("hipback: {err}");
+            exit.write(failure_exit());
+            false
+        }
     }
 }
 
@@ -162,14 +181,8 @@ fn drive_offscreen_capture(
         exit.write(failure_exit());
         return;
     }
-    match ready_to_capture(&state, &waiting) {
-        Err(err) => {
-            eprintln!("hipback: {err}");
-            exit.write(failure_exit());
-            return;
-        }
-        Ok(false) => return,
-        Ok(true) => {}
+    if !ready_or_exit(&state, &waiting, &mut exit) {
+        return;
     }
     progress.frames_since_ready += 1;
     if progress.requested || progress.frames_since_ready < PRE_ROLL_FRAMES {
@@ -188,20 +201,13 @@ fn drive_smoke_test(
     mut commands: Commands,
     mut progress: ResMut<CaptureProgress>,
     state: Res<ModelState>,
+    waiting: Res<super::WaitingFor>,
     smoke: Res<SmokeTest>,
     time: Res<Time<Real>>,
     cameras: Query<&Camera, With<MainCamera>>,
     mut exit: MessageWriter<AppExit>,
 ) {
     progress.frames += 1;
-    if progress.frames == 10 {
-        progress.started_secs = Some(time.elapsed_secs_f64());
-    }
-    if let ModelState::Failed(err) = &*state {
-        eprintln!("hipback: {err}");
-        exit.write(failure_exit());
-        return;
-    }
     if time.elapsed_secs_f64() > MAX_WAIT_SECS {
         eprintln!(
             "hipback: smoke test: no screenshot after {} frames",
@@ -210,17 +216,25 @@ fn drive_smoke_test(
         exit.write(failure_exit());
         return;
     }
-    let ready = matches!(*state, ModelState::Ready { .. });
-    if progress.requested || progress.frames < smoke.frames || !ready {
+    // Frames count from when everything is ready (the model, and what capabilities prepare),
+    // as the off-screen path does, so a short run never saves a window still loading.
+    if !ready_or_exit(&state, &waiting, &mut exit) {
+        return;
+    }
+    progress.frames_since_ready += 1;
+    if progress.frames_since_ready == 1 {
+        progress.started_secs = Some(time.elapsed_secs_f64());
+    }
+    if progress.requested || progress.frames_since_ready < smoke.frames {
         return;
     }
     progress.requested = true;
     if let Some(start) = progress.started_secs {
-        let frames = progress.frames.saturating_sub(10).max(1);
+        let frames = progress.frames_since_ready.saturating_sub(1).max(1);
         let mean_ms = (time.elapsed_secs_f64() - start) * 1000.0 / f64::from(frames);
         println!(
-            "smoke: {} frames rendered, mean frame time {mean_ms:.1} ms",
-            progress.frames
+            "smoke: {} frames rendered ({} after ready), mean frame time {mean_ms:.1} ms",
+            progress.frames, progress.frames_since_ready
         );
     }
     // Where the 3D view lies in the window (physical pixels), so the test can look there.
