@@ -145,7 +145,7 @@ fn ready_to_capture(state: &ModelState, waiting: &super::WaitingFor) -> Result<b
     }
 }
 
-/// [`ready_to_capture`] for the capture drivers: a failed load is printed and ends the app
+/// `ready_to_capture` for the capture drivers: a failed load is printed and ends the app
 /// with a failure status; `true` once everything is ready.
 pub fn ready_or_exit(
     state: &ModelState,
