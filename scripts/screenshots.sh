@@ -3,10 +3,10 @@
 # lavapipe without a GPU). Usage: bash scripts/screenshots.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hipback-target}"
+# The same build as `cargo run --release` (target/, or CARGO_TARGET_DIR when set).
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 cargo build --release --bin hipback
-bin="$CARGO_TARGET_DIR/release/hipback"
+bin="${CARGO_TARGET_DIR:-target}/release/hipback"
 out=docs/images
 mkdir -p "$out"
 for view in anterior posterior left right superior oblique; do

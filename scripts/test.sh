@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Keep Bevy's build cache outside the clone so it survives fresh clones (CI reuses it).
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hipback-target}"
+# The build goes where `cargo run --release` puts it (`target/`, or CARGO_TARGET_DIR when
+# set), so a newcomer's two README commands compile Bevy once. CI's .ci/run sets
+# CARGO_TARGET_DIR to a cache outside the clone, which survives fresh clones.
 # Render tests use Mesa lavapipe (a CPU Vulkan driver): no GPU needed.
 export WGPU_BACKEND="${WGPU_BACKEND:-vulkan}"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
@@ -31,6 +32,9 @@ fi
 
 (cd scripts/gltf-validate && npm ci --silent --no-audit --no-fund)
 
+# README's two commands share one build: `cargo test` reuses every dependency that
+# `cargo run --release` compiled (no dev-dependency changes a shared crate's features).
+node scripts/one-build.mjs
 cargo fmt --all -- --check
 cargo clippy --release --locked --all-targets -- -D warnings
 # The API docs build without warnings (broken intra-doc links fail here).

@@ -77,8 +77,9 @@ pub fn window_app(options: &AppOptions, smoke: Option<SmokeTest>) -> App {
     app
 }
 
-/// Bevy without a window, rendering on demand into images (screenshots and recordings).
-fn headless_app() -> App {
+/// Bevy without a window, rendering on demand into images (screenshots, recordings, the
+/// frame benchmark).
+pub fn headless_app() -> App {
     let mut app = App::new();
     app.add_plugins(
         DefaultPlugins
@@ -97,39 +98,48 @@ fn headless_app() -> App {
             .disable::<WinitPlugin>()
             .disable::<PipelinedRenderingPlugin>(),
     )
-    .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::ZERO));
+    // A short wait between frames: while loading, frames render nothing, and a busy loop
+    // would take a core from the loading.
+    .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::from_millis(4)));
+    app
+}
+
+/// What every off-screen app has: the headless engine, the options, the viewer core, the
+/// scenario and the heat map; the caller adds how frames are driven and captured.
+fn off_screen_app(options: &AppOptions) -> App {
+    let mut app = headless_app();
+    viewer::insert_options(&mut app, &options.viewer);
+    app.insert_resource(options.scenario.clone())
+        .insert_resource(options.heat)
+        .add_plugins((core_plugin, scenario::plugin, referral::plugin::plugin));
     app
 }
 
 /// The off-screen app: renders one frame of `shot` into an image, saves it, exits.
 pub fn offscreen_app(options: &AppOptions, shot: OffscreenShot) -> App {
-    let mut app = headless_app();
-    viewer::insert_options(&mut app, &options.viewer);
+    let mut app = off_screen_app(options);
     app.insert_resource(shot)
-        .insert_resource(options.scenario.clone())
-        .insert_resource(options.heat)
-        .add_plugins((
-            core_plugin,
-            scenario::plugin,
-            referral::plugin::plugin,
-            screenshot::offscreen_plugin,
-        ));
+        .add_plugins(screenshot::offscreen_plugin);
     app
 }
 
 /// The off-screen recording app: renders the scenario's clip frame by frame, writes a GIF (or
 /// PNG frames), exits.
 pub fn record_app(options: &AppOptions, recording: Recording) -> App {
-    let mut app = headless_app();
-    viewer::insert_options(&mut app, &options.viewer);
-    app.insert_resource(recording)
-        .insert_resource(options.scenario.clone())
-        .insert_resource(options.heat)
-        .add_plugins((
-            core_plugin,
-            scenario::plugin,
-            referral::plugin::plugin,
-            record::plugin,
-        ));
+    let mut app = off_screen_app(options);
+    app.insert_resource(recording).add_plugins(record::plugin);
+    app
+}
+
+/// The frame benchmark's hipback: everything on, rendering every frame into an image of
+/// `size` (`hipback bench` times it against bare Bevy).
+pub fn bench_app(options: &AppOptions, size: (u32, u32)) -> App {
+    let mut app = off_screen_app(options);
+    app.insert_resource(screenshot::OffscreenCamera {
+        width_px: size.0,
+        height_px: size.1,
+        view: options.viewer.view,
+    })
+    .add_plugins(screenshot::offscreen_camera_plugin);
     app
 }

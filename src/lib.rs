@@ -9,6 +9,7 @@ pub mod anatomy;
 pub mod modelgen;
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod content;
 pub mod files;

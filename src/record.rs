@@ -15,7 +15,7 @@ use crate::viewer::WaitingFor;
 use crate::viewer::camera::ViewPreset;
 use crate::viewer::model::ModelState;
 use crate::viewer::screenshot::{
-    OffscreenCamera, PRE_ROLL_FRAMES, TargetImage, failure_exit, frame_to_rgb,
+    OffscreenCamera, RenderThisFrame, TargetImage, WARM_UP_FRAMES, failure_exit, frame_to_rgb,
     offscreen_camera_plugin, ready_or_exit,
 };
 
@@ -79,12 +79,10 @@ struct Frames(Arc<Mutex<Vec<image::RgbImage>>>);
 #[derive(Resource, Default)]
 struct Progress {
     frame: u32,
-    /// Frames to wait before capturing the current clip frame (the state must reach the
-    /// render first).
-    settle: u32,
     waiting_for_capture: bool,
+    /// Frames rendered of the current clip frame.
+    settle: u32,
     started: bool,
-    pre_roll: u32,
     bar: Option<indicatif::ProgressBar>,
 }
 
@@ -118,14 +116,10 @@ fn drive_recording(
     mut progress: ResMut<Progress>,
     mut clock: ResMut<ScenarioClock>,
     mut active: ResMut<ActiveScenario>,
+    mut render: ResMut<RenderThisFrame>,
     mut exit: MessageWriter<AppExit>,
 ) {
     if !ready_or_exit(&state, &waiting, &mut exit) {
-        return;
-    }
-    // Pipelines compile on the first frames: render a few before the first capture.
-    if progress.pre_roll < PRE_ROLL_FRAMES {
-        progress.pre_roll += 1;
         return;
     }
     let total = recording.frame_count();
@@ -175,9 +169,9 @@ fn drive_recording(
             }
             return;
         }
-        progress.settle = 0;
     }
-    // Set the story's moment for this frame, let it reach the render, then capture.
+    // Set the story's moment and render it: a warm-up frame first (the camera was off while
+    // the last capture came back), then the captured one.
     let (clock_s, timeline_s) = clip_moment(
         progress.frame,
         total,
@@ -190,9 +184,12 @@ fn drive_recording(
         active.playback.playing = false;
     }
     progress.settle += 1;
-    if progress.settle < 3 {
+    if progress.settle <= WARM_UP_FRAMES {
+        *render = RenderThisFrame::WarmUp;
         return;
     }
+    *render = RenderThisFrame::Full;
+    progress.settle = 0;
     progress.waiting_for_capture = true;
     let frames = frames.0.clone();
     commands.spawn(Screenshot::image(target.0.clone())).observe(

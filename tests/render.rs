@@ -581,7 +581,7 @@ fn window_smoke_test_under_xvfb() {
     let output = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1280x800x24"])
         .arg(env!("CARGO_BIN_EXE_hipback"))
-        .args(["--smoke-test-frames", "60", "--smoke-screenshot"])
+        .args(["--smoke-test-frames", "20", "--smoke-screenshot"])
         .arg(&out)
         .env("WGPU_BACKEND", "vulkan")
         .env("XDG_RUNTIME_DIR", "/tmp")

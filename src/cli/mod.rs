@@ -49,6 +49,8 @@ pub enum Command {
     Rank(RankArgs),
     /// Check a model, or a folder of scenario files.
     Validate(ValidateArgs),
+    /// Time frames off-screen: bare Bevy against hipback with everything on, alternating runs.
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Options shared by every command that shows the model.
@@ -308,7 +310,27 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             (None, Some(dir)) => run_validate_referral(dir),
             (None, None) => run_validate(&cli.window.model),
         },
+        Some(Command::Bench(args)) => run_bench(&cli.window.model, &args),
     }
+}
+
+fn run_bench(model: &ModelArgs, args: &crate::bench::BenchArgs) -> Result<ExitCode, String> {
+    let view = ViewPreset::Posterior;
+    let viewer = prepare(model, view, LayerSettings::default())?;
+    let scenario = ScenarioOptions {
+        story_camera: false,
+        ..ScenarioOptions::window(crate::bench::FULL_APP_SCENARIO, false)
+    };
+    let options = AppOptions {
+        viewer,
+        scenario,
+        guidance: None,
+        heat: HeatSettings::default(),
+    };
+    let model_path = options.viewer.absolute_model_path();
+    Ok(crate::bench::run(args, model_path, || {
+        app::bench_app(&options, args.size)
+    }))
 }
 
 fn model_path(args: &ModelArgs) -> PathBuf {

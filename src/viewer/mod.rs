@@ -70,7 +70,9 @@ pub struct ViewerOptions {
 }
 
 impl ViewerOptions {
-    fn absolute_model_path(&self) -> PathBuf {
+    /// The model file as an absolute path (the asset server resolves relative paths against
+    /// the assets folder, not the working directory).
+    pub fn absolute_model_path(&self) -> PathBuf {
         std::path::absolute(&self.model_path).unwrap_or_else(|_| self.model_path.clone())
     }
 }

@@ -15,9 +15,6 @@ use super::camera::{Framing, MainCamera, ViewPreset, preset_transform, projectio
 use super::look;
 use super::model::ModelState;
 
-/// Frames rendered after the model is ready before capturing (the first frames can be empty
-/// while pipelines compile, bevy#21600).
-pub const PRE_ROLL_FRAMES: u32 = 6;
 /// How long to wait for the model before giving up, seconds.
 pub const MAX_WAIT_SECS: f64 = 120.0;
 /// Exit code for every user-facing failure (bad model, bad argument, no GPU).
@@ -76,9 +73,68 @@ struct CaptureProgress {
     started_secs: Option<f64>,
 }
 
-/// An off-screen camera rendering into [`TargetImage`] (no window).
+/// Frames rendered before the one captured, once the camera is on. The off-screen apps
+/// compile pipelines synchronously (bevy#21600), so the first frame is not blank; but it is
+/// not complete either: the first frame after the camera turns on showed the tensed muscles
+/// slightly off (about 1 200 pixels of a 640x400 picture, up to 37/255), while the 2nd, 3rd
+/// and 6th frames were identical, pixel for pixel. The warm-up frame draws into a single
+/// pixel ([`RenderThisFrame::WarmUp`]): the picture after it is identical, pixel for pixel,
+/// and at 1280x720 on lavapipe the warm-up costs about half a full frame instead of a whole
+/// one (most of it compiling the pipelines).
+pub const WARM_UP_FRAMES: u32 = 1;
+
+/// Whether and how the off-screen camera renders this frame: the capture drivers ask for each
+/// frame they capture (or warm up). On lavapipe a rendered frame costs as much as the one that
+/// is kept, so frames spent loading, or waiting for a capture to come back from the GPU,
+/// render nothing; while loading they would also take the CPU from the loading itself.
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RenderThisFrame {
+    /// The camera is off.
+    #[default]
+    Nothing,
+    /// Everything is prepared and drawn, into one pixel.
+    WarmUp,
+    /// The whole picture.
+    Full,
+}
+
+/// An off-screen camera rendering into [`TargetImage`] (no window), only in the frames a
+/// driver asks for ([`RenderThisFrame`]).
 pub fn offscreen_camera_plugin(app: &mut App) {
-    app.add_systems(Startup, spawn_offscreen_camera);
+    app.init_resource::<RenderThisFrame>()
+        .add_systems(Startup, spawn_offscreen_camera)
+        .add_systems(
+            PostUpdate,
+            // Before visibility: an inactive camera leaves every mesh invisible, and the
+            // renderer skips the morphs and skins of invisible meshes.
+            render_only_when_asked
+                .before(bevy::camera::visibility::VisibilitySystems::CheckVisibility)
+                .before(bevy::camera::CameraUpdateSystems),
+        );
+}
+
+/// Switches the off-screen camera on for the frames asked for, then clears the request.
+fn render_only_when_asked(
+    mut render: ResMut<RenderThisFrame>,
+    mut cameras: Query<&mut Camera, With<MainCamera>>,
+) {
+    let wanted = std::mem::take(&mut *render);
+    let active = wanted != RenderThisFrame::Nothing;
+    let viewport = (wanted == RenderThisFrame::WarmUp).then(|| bevy::camera::Viewport {
+        physical_position: UVec2::ZERO,
+        physical_size: UVec2::ONE,
+        ..default()
+    });
+    let size = |v: &Option<bevy::camera::Viewport>| v.as_ref().map(|v| v.physical_size);
+    for mut camera in &mut cameras {
+        // Written only on change: the camera's change ticks stay quiet in steady frames.
+        if camera.is_active != active {
+            camera.is_active = active;
+        }
+        if size(&camera.viewport) != size(&viewport) {
+            camera.viewport = viewport.clone();
+        }
+    }
 }
 
 /// One off-screen picture of [`OffscreenShot`]: wait for the model (and anything in
@@ -123,10 +179,16 @@ fn spawn_offscreen_camera(
             RenderTarget::Image(handle.clone().into()),
             Camera {
                 clear_color: ClearColorConfig::Custom(look::BACKGROUND),
+                // Off until a driver asks for a frame.
+                is_active: false,
                 ..default()
             },
             Projection::Perspective(projection()),
             Tonemapping::None,
+            // FXAA, as in the window: lavapipe shades every MSAA sample, and 4x MSAA made a
+            // 1280x720 frame about 1.4x slower for a picture that differs only along edges.
+            Msaa::Off,
+            bevy::anti_alias::fxaa::Fxaa::default(),
             look::ambient(),
             preset_transform(shot.view, Framing::default()),
         ))
@@ -170,6 +232,7 @@ fn drive_offscreen_capture(
     target: Res<TargetImage>,
     shot: Res<OffscreenShot>,
     time: Res<Time<Real>>,
+    mut render: ResMut<RenderThisFrame>,
     mut exit: MessageWriter<AppExit>,
 ) {
     progress.frames += 1;
@@ -181,13 +244,22 @@ fn drive_offscreen_capture(
         exit.write(failure_exit());
         return;
     }
-    if !ready_or_exit(&state, &waiting, &mut exit) {
+    let ready = ready_or_exit(&state, &waiting, &mut exit);
+    // Where a screenshot's time goes (RUST_LOG=hipback=debug): start-up, loading, the frames.
+    debug!(
+        "frame {} at {:.2} s (ready: {ready})",
+        progress.frames,
+        time.elapsed_secs_f64()
+    );
+    if !ready || progress.requested {
         return;
     }
     progress.frames_since_ready += 1;
-    if progress.requested || progress.frames_since_ready < PRE_ROLL_FRAMES {
+    if progress.frames_since_ready <= WARM_UP_FRAMES {
+        *render = RenderThisFrame::WarmUp;
         return;
     }
+    *render = RenderThisFrame::Full;
     progress.requested = true;
     let out = shot.out.clone();
     commands
