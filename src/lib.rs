@@ -12,6 +12,7 @@ pub mod app;
 pub mod cli;
 pub mod content;
 pub mod files;
+pub mod posture;
 pub mod record;
 pub mod referral;
 pub mod scenario;
