@@ -2435,6 +2435,19 @@ fn report_gives_the_length_changes_of_a_posture() {
         .output()
         .unwrap();
     assert_one_line_error(&output, "`lotus` is not a posture");
+    let output = hipback()
+        .args([
+            "record",
+            "--scenario",
+            "healthy",
+            "--out",
+            "/tmp/x.gif",
+            "--posture",
+            "lotus",
+        ])
+        .output()
+        .unwrap();
+    assert_one_line_error(&output, "`lotus` is not a posture");
 }
 
 /// The Posture window: a button per preset, sliders that send the angles, the length table,

@@ -139,6 +139,10 @@ pub struct RecordArgs {
     /// The view (default: the scenario's story view, else posterior).
     #[arg(long, value_enum)]
     pub view: Option<ViewPreset>,
+    /// Hold this posture (`standing`, `sitting`, `fair`, `figure_four`, `knee_to_chest`);
+    /// default: the scenario's, else standing.
+    #[arg(long, value_name = "NAME", value_parser = parse_posture)]
+    pub posture: Option<PostureId>,
 }
 
 /// `report` options.
@@ -533,7 +537,7 @@ fn run_record(model: &ModelArgs, args: &RecordArgs) -> Result<ExitCode, String> 
         guidance: None,
         heat: HeatSettings::default(),
         posture: PostureOptions {
-            start: None,
+            start: args.posture,
             settled: true,
         },
     };
