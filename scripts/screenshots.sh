@@ -42,6 +42,15 @@ for scenario in figure_four_stretch iliacus_release si_pressure_rocking; do
   "$bin" screenshot --scenario "$scenario" --size "$size" --layers "$anatomy" \
     --out "$out/scenario-$scenario-after.png"
 done
+# Postures: each preset from the side that shows it (FAIR's adduction and the figure four's
+# abduction from the front, the others from the subject's right).
+for posture_view in standing:right sitting:right fair:anterior figure_four:anterior \
+  knee_to_chest:right; do
+  posture=${posture_view%%:*}
+  view=${posture_view##*:}
+  "$bin" screenshot --posture "$posture" --view "$view" --size 640x480 \
+    --out "$out/posture-$posture.png"
+done
 # The take-home clip.
 "$bin" record --scenario tight_piriformis --seconds 5 --fps 8 --size 320x240 \
   --out "$out/tight_piriformis.gif"

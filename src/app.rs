@@ -10,6 +10,8 @@ use bevy::render::pipelined_rendering::PipelinedRenderingPlugin;
 use bevy::window::ExitCondition;
 use bevy::winit::WinitPlugin;
 
+use crate::posture;
+use crate::posture::plugin::PostureOptions;
 use crate::record::{self, Recording};
 use crate::referral;
 use crate::referral::plugin::HeatSettings;
@@ -28,6 +30,8 @@ pub struct AppOptions {
     pub guidance: Option<crate::content::guidance::Guidance>,
     /// How the heat map starts.
     pub heat: HeatSettings,
+    /// How the posture starts.
+    pub posture: PostureOptions,
 }
 
 /// The interactive window app; with `smoke` it renders that many frames, saves the window and
@@ -59,12 +63,15 @@ pub fn window_app(options: &AppOptions, smoke: Option<SmokeTest>) -> App {
     }
     app.insert_resource(options.scenario.clone())
         .insert_resource(options.heat)
+        .insert_resource(options.posture)
         .add_plugins((
             core_plugin,
             viewer::camera::orbit_plugin,
             viewer::ui::plugin,
             scenario::plugin,
             scenario::panel::plugin,
+            posture::plugin::plugin,
+            posture::panel::plugin,
             referral::plugin::plugin,
             referral::plugin::pointer_plugin,
             referral::panel::plugin,
@@ -105,13 +112,19 @@ pub fn headless_app() -> App {
 }
 
 /// What every off-screen app has: the headless engine, the options, the viewer core, the
-/// scenario and the heat map; the caller adds how frames are driven and captured.
+/// scenario, the posture and the heat map; the caller adds how frames are driven and captured.
 fn off_screen_app(options: &AppOptions) -> App {
     let mut app = headless_app();
     viewer::insert_options(&mut app, &options.viewer);
     app.insert_resource(options.scenario.clone())
         .insert_resource(options.heat)
-        .add_plugins((core_plugin, scenario::plugin, referral::plugin::plugin));
+        .insert_resource(options.posture)
+        .add_plugins((
+            core_plugin,
+            scenario::plugin,
+            posture::plugin::plugin,
+            referral::plugin::plugin,
+        ));
     app
 }
 

@@ -13,6 +13,7 @@ pub mod bench;
 pub mod cli;
 pub mod content;
 pub mod files;
+pub mod posture;
 pub mod record;
 pub mod referral;
 pub mod scenario;

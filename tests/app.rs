@@ -567,8 +567,11 @@ fn every_keyboard_shortcut_does_what_the_help_says() {
                     press(&mut app, *key);
                     assert_eq!(app.world().resource::<Selection>().selected, None);
                 }
-                // Scenario actions are tested with the scenarios.
-                Action::PlayPause | Action::NextScenario | Action::PreviousScenario => {}
+                // Scenario and posture actions are tested with the scenarios and postures.
+                Action::PlayPause
+                | Action::NextScenario
+                | Action::PreviousScenario
+                | Action::NextPosture => {}
             }
         }
     }
@@ -1053,11 +1056,11 @@ fn count_asset_writes(
 /// The viewer core plus the scenario plugin, starting in `start`, with `user_dir` as the
 /// user's scenario folder and 50 ms frames.
 fn scenario_app(start: &str, user_dir: &Path) -> App {
-    scenario_app_with(start, user_dir, false)
+    scenario_app_with(start, user_dir, ())
 }
 
-/// [`scenario_app`], with the heat map if `heat`.
-fn scenario_app_with(start: &str, user_dir: &Path, heat: bool) -> App {
+/// [`scenario_app`], with more plugins (the heat map, the posture).
+fn scenario_app_with<M>(start: &str, user_dir: &Path, extra: impl bevy::app::Plugins<M>) -> App {
     let mut app = App::new();
     app.add_plugins((
         MinimalPlugins,
@@ -1078,10 +1081,8 @@ fn scenario_app_with(start: &str, user_dir: &Path, heat: bool) -> App {
     })
     .init_resource::<AssetWrites>()
     .add_systems(Last, count_asset_writes)
-    .add_plugins((core_plugin, hipback::scenario::plugin));
-    if heat {
-        app.add_plugins(hipback::referral::plugin::plugin);
-    }
+    .add_plugins((core_plugin, hipback::scenario::plugin))
+    .add_plugins(extra);
     app.finish();
     app.cleanup();
     app
@@ -1235,12 +1236,19 @@ fn switching_eases_in_and_the_model_follows() {
 }
 
 /// Once the state has arrived, 100 frames write no material and no mesh (each write is a GPU
-/// upload), with the scenario, the heat map, trigger points and nerve pulses all running;
-/// the pulses keep moving.
+/// upload), with the scenario, the heat map, the posture, trigger points and nerve pulses all
+/// running; the pulses keep moving.
 #[test]
 fn nothing_is_written_in_frames_where_nothing_changed() {
     let user = temp_dir("scenarios-writes");
-    let mut app = scenario_app_with("tight_piriformis", &user, true);
+    let mut app = scenario_app_with(
+        "tight_piriformis",
+        &user,
+        (
+            hipback::referral::plugin::plugin,
+            hipback::posture::plugin::plugin,
+        ),
+    );
     load_scenarios(&mut app);
     wait_for_heat(&mut app);
     settle(&mut app, 40);
@@ -1872,7 +1880,7 @@ fn wait_for_heat(app: &mut App) {
 
 fn heat_app(start: &str) -> App {
     let user = temp_dir(&format!("heat-{start}"));
-    let mut app = scenario_app_with(start, &user, true);
+    let mut app = scenario_app_with(start, &user, hipback::referral::plugin::plugin);
     // Never the user's own drawing.
     app.world_mut()
         .resource_mut::<hipback::referral::plugin::Painting>()
@@ -2200,4 +2208,317 @@ fn the_pain_map_window_shows_layers_sources_and_the_ranking() {
         harness.state().heat_commands,
         vec![hipback::referral::plugin::HeatCommand::ClearDrawing]
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Posture.
+
+use hipback::posture::PostureModel;
+use hipback::posture::kinematics::{Posture, PostureId, RigJoint};
+use hipback::posture::plugin::{PostureCommand, PostureState, ShownPosture};
+
+/// The scenario app with the posture plugin.
+fn posture_app(start: &str, user_dir: &Path) -> App {
+    scenario_app_with(start, user_dir, hipback::posture::plugin::plugin)
+}
+
+fn postures() -> PostureModel {
+    PostureModel::load(&viewer::assets_dir()).unwrap()
+}
+
+/// The rig joint node of that name: a joint of the model's skin (the scene root shares the
+/// pelvis's name).
+fn joint_node(app: &mut App, name: &str) -> Entity {
+    let mut skins = app
+        .world_mut()
+        .query::<&bevy::mesh::skinning::SkinnedMesh>();
+    let joints = skins.iter(app.world()).next().unwrap().joints.clone();
+    let found: Vec<Entity> = joints
+        .into_iter()
+        .filter(|e| {
+            app.world()
+                .get::<Name>(*e)
+                .is_some_and(|n| n.as_str() == name)
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "joint node {name}");
+    found[0]
+}
+
+/// How far a joint node has turned from its rest orientation, degrees.
+fn turned_deg(app: &App, joint: Entity) -> f32 {
+    app.world()
+        .get::<Transform>(joint)
+        .unwrap()
+        .rotation
+        .angle_between(Quat::IDENTITY)
+        .to_degrees()
+}
+
+/// Picking a preset turns the femur joints smoothly (no frame jumps) to the preset's
+/// angles, the thighs end where the kinematics puts them, and the key steps to the next one.
+#[test]
+fn choosing_a_posture_turns_the_femur_joints_smoothly() {
+    let user = temp_dir("posture-ease");
+    let mut app = posture_app("healthy", &user);
+    load_scenarios(&mut app);
+    settle(&mut app, 3);
+    let femur_r = joint_node(&mut app, "femur_r");
+    let femur_l = joint_node(&mut app, "femur_l");
+    let l5 = joint_node(&mut app, "vertebra_l5");
+    assert!(turned_deg(&app, femur_r) < 1e-3, "not standing at start");
+    app.world_mut()
+        .write_message(PostureCommand::Select(PostureId::Sitting));
+    let frames =
+        (hipback::posture::plugin::SWITCH_DURATION_S / FRAME.as_secs_f32()).ceil() as usize;
+    let mut last = 0.0;
+    let mut steps = Vec::new();
+    for _ in 0..frames + 3 {
+        app.update();
+        let a = turned_deg(&app, femur_r);
+        assert!(a >= last - 1e-3, "went back from {last} to {a}");
+        steps.push(a - last);
+        last = a;
+    }
+    assert!((last - 90.0).abs() < 0.05, "arrived at {last}°");
+    assert!((turned_deg(&app, femur_l) - 90.0).abs() < 0.05);
+    let largest = steps.iter().copied().fold(0.0, f32::max);
+    assert!(largest < 0.2 * 90.0, "a frame jumped by {largest}°");
+    assert!(turned_deg(&app, l5) < 1e-3, "no tilt, so the spine stays");
+    // The knee, 40 cm down the thigh from the hip at rest, is now 40 cm in front of it.
+    let model = postures();
+    let hip = model.skeleton.hip_centre(Side::Right);
+    let knee = app
+        .world()
+        .get::<GlobalTransform>(femur_r)
+        .unwrap()
+        .transform_point(Vec3::new(0.0, -0.4, 0.0));
+    assert!(
+        (knee - (hip + Vec3::Z * 0.4)).length() < 1e-3,
+        "knee at {knee}, hip at {hip}"
+    );
+    let shown = app.world().resource::<ShownPosture>();
+    assert_eq!(shown.posture, model.data.posture(PostureId::Sitting));
+    // The key steps to the next preset.
+    app.world_mut().write_message(Action::NextPosture);
+    settle(&mut app, 2);
+    assert_eq!(
+        app.world().resource::<PostureState>().preset,
+        Some(PostureId::Fair)
+    );
+    // A pelvic tilt turns the pelvis and the lumbar vertebrae the other way.
+    let tilted = Posture {
+        pelvic_tilt_deg: 10.0,
+        ..Posture::default()
+    };
+    app.world_mut().write_message(PostureCommand::Set(tilted));
+    settle(&mut app, 2);
+    let pelvis = joint_node(&mut app, "pelvis");
+    assert!((turned_deg(&app, pelvis) - 10.0).abs() < 0.05);
+    assert!(turned_deg(&app, l5) > 1.0, "L5 follows with more lordosis");
+    let t12 = joint_node(&mut app, "vertebra_t12");
+    let up = app
+        .world()
+        .get::<GlobalTransform>(t12)
+        .unwrap()
+        .affine()
+        .transform_vector3(Vec3::Y);
+    assert!(
+        up.z.atan2(up.y).to_degrees().abs() < 1.0,
+        "the trunk stays upright: {up}"
+    );
+    let rest = RigJoint::Femur(Side::Right);
+    assert_eq!(rest.node_name(), "femur_r");
+}
+
+/// A scenario's posture is applied (and undone by the next scenario without one); FAIR makes
+/// a tight piriformis tenser and the nerve under it more compressed, by the stretch rule.
+#[test]
+fn a_scenario_sets_its_posture_and_fair_worsens_a_tight_piriformis() {
+    let user = temp_dir("posture-scenario");
+    let mut app = posture_app("tight_piriformis", &user);
+    load_scenarios(&mut app);
+    settle(&mut app, 40);
+    let model = postures();
+    let femur_r = joint_node(&mut app, "femur_r");
+    assert!(turned_deg(&app, femur_r) < 1e-3);
+    let tension = shown(&app, "piriformis_r").tension_0_to_1;
+    let compression = shown(&app, "sciatic_nerve_r").compression_0_to_1;
+    assert!(tension > 0.8 && compression > 0.5);
+
+    select(&mut app, "figure_four_stretch");
+    settle(&mut app, 40);
+    assert_eq!(
+        app.world().resource::<PostureState>().preset,
+        Some(PostureId::FigureFour)
+    );
+    let four = model.data.posture(PostureId::FigureFour);
+    assert_eq!(app.world().resource::<ShownPosture>().posture, four);
+    assert!(turned_deg(&app, femur_r) > 60.0);
+    let lengths = &app.world().resource::<ShownPosture>().lengths;
+    for muscle in ["piriformis_r", "gluteus_maximus_r", "gluteus_medius_r"] {
+        let change = lengths.change_pct(Structure::from_gltf_name(muscle).unwrap());
+        assert!(change > 2.0, "{muscle}: {change} %");
+    }
+
+    // Back to a scenario without a posture: standing again.
+    select(&mut app, "tight_piriformis");
+    settle(&mut app, 40);
+    assert_eq!(
+        app.world().resource::<ShownPosture>().posture,
+        Posture::default()
+    );
+    assert!((shown(&app, "piriformis_r").tension_0_to_1 - tension).abs() < 1e-5);
+
+    // FAIR: the tight piriformis is stretched over the nerve.
+    app.world_mut()
+        .write_message(PostureCommand::Select(PostureId::Fair));
+    settle(&mut app, 40);
+    let fair_tension = shown(&app, "piriformis_r").tension_0_to_1;
+    let fair_compression = shown(&app, "sciatic_nerve_r").compression_0_to_1;
+    println!(
+        "FAIR: tension {tension} → {fair_tension}, compression {compression} → {fair_compression}"
+    );
+    assert!(fair_tension > tension + 0.05, "{tension} → {fair_tension}");
+    assert!(
+        fair_compression > compression + 0.1,
+        "{compression} → {fair_compression}"
+    );
+    // The left side is untouched.
+    assert_eq!(shown(&app, "piriformis_l").tension_0_to_1, 0.0);
+    assert_eq!(shown(&app, "sciatic_nerve_l").compression_0_to_1, 0.0);
+}
+
+/// `report --posture`: per muscle and side the length change against standing and the
+/// nerve's strain; it combines with `--scenario`; a wrong name lists the valid ones.
+#[test]
+fn report_gives_the_length_changes_of_a_posture() {
+    let run = |args: &[&str]| {
+        let output = hipback().arg("report").args(args).output().unwrap();
+        common::assert_success(&output, &format!("report {args:?}"));
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    let json = run(&["--posture", "figure_four", "--json"]);
+    assert_eq!(json["scenario"]["id"], "healthy");
+    assert_eq!(json["posture"]["id"], "figure_four");
+    let muscles = json["posture"]["muscles"].as_object().unwrap();
+    assert_eq!(muscles.len(), 12);
+    let change = |j: &serde_json::Value, m: &str| {
+        j["posture"]["muscles"][m]["length_change_pct"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(change(&json, "piriformis_r") > 2.0);
+    assert!(json["posture"]["nerves"]["sciatic_nerve_r"]["strain_pct"].is_number());
+    let standing = run(&["--posture", "standing", "--json"]);
+    for m in muscles.keys() {
+        assert_eq!(change(&standing, m), 0.0, "{m}");
+    }
+    // The scenario's own posture when none is asked for; FAIR with a tight piriformis.
+    let four = run(&["--scenario", "figure_four_stretch", "--json"]);
+    assert_eq!(four["posture"]["id"], "figure_four");
+    let tight = run(&["--scenario", "tight_piriformis", "--json"]);
+    let fair = run(&[
+        "--scenario",
+        "tight_piriformis",
+        "--posture",
+        "fair",
+        "--json",
+    ]);
+    let level = |j: &serde_json::Value, s: &str, k: &str| j["structures"][s][k].as_f64().unwrap();
+    assert!(
+        level(&fair, "sciatic_nerve_r", "compression")
+            > level(&tight, "sciatic_nerve_r", "compression") + 0.1
+    );
+    assert!(level(&fair, "piriformis_r", "tension") > level(&tight, "piriformis_r", "tension"));
+    let output = hipback()
+        .args(["report", "--posture", "lotus", "--json"])
+        .output()
+        .unwrap();
+    assert_one_line_error(
+        &output,
+        "standing, sitting, fair, figure_four, knee_to_chest",
+    );
+    let output = hipback()
+        .args(["screenshot", "--out", "/tmp/x.png", "--posture", "lotus"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&output, "`lotus` is not a posture");
+    let output = hipback()
+        .args([
+            "record",
+            "--scenario",
+            "healthy",
+            "--out",
+            "/tmp/x.gif",
+            "--posture",
+            "lotus",
+        ])
+        .output()
+        .unwrap();
+    assert_one_line_error(&output, "`lotus` is not a posture");
+}
+
+/// The Posture window: a button per preset, sliders that send the angles, the length table,
+/// and the debated story with its badge.
+#[test]
+fn the_posture_window_sends_presets_and_angles() {
+    use hipback::posture::panel::{panel_state, posture_panel_ui};
+    use hipback::posture::plugin::Postures;
+    let model = postures();
+    let data = std::sync::Arc::new(model);
+    let postures = Postures {
+        model: Some(data.clone()),
+        error: None,
+    };
+    let state = PostureState {
+        target: Posture::default(),
+        preset: Some(PostureId::Standing),
+        from: Posture::default(),
+        started_s: 0.0,
+        duration_s: 0.0,
+        from_scenario: false,
+        pinned: false,
+    };
+    let shown = ShownPosture {
+        posture: data.data.posture(PostureId::Fair),
+        lengths: data.lengths(&data.data.posture(PostureId::Fair)),
+    };
+    let panel = panel_state(&postures, &state, &shown).unwrap();
+    let mut harness = Harness::builder()
+        .with_size(bevy_egui::egui::vec2(420.0, 1600.0))
+        .build_ui_state(posture_panel_ui, panel);
+    for label in [
+        "Standing",
+        "Sitting",
+        "FAIR test",
+        "Figure four",
+        "Knees to chest",
+    ] {
+        harness.get_by_label(label);
+    }
+    harness.get_by_label("Piriformis");
+    assert!(harness.get_all_by_label("[DEB]").count() >= 2);
+    harness.get_by_label_contains("Tight hip flexor");
+    harness.get_by_label("Figure four").click();
+    harness.run();
+    assert_eq!(
+        harness.state().commands.last(),
+        Some(&PostureCommand::Select(PostureId::FigureFour))
+    );
+    harness
+        .get_by_label_contains("Show the idea: tilt the pelvis forward")
+        .click();
+    harness.run();
+    let Some(PostureCommand::Set(p)) = harness.state().commands.last().copied() else {
+        panic!("no posture set");
+    };
+    assert_eq!(p.pelvic_tilt_deg, 10.0);
+    // The angles open to a slider per angle.
+    harness.get_by_label("Angles").click();
+    harness.run();
+    let sliders = harness
+        .query_all_by_role(bevy_egui::egui::accesskit::Role::Slider)
+        .count();
+    assert_eq!(sliders, 7, "three per hip and the tilt");
 }

@@ -18,6 +18,7 @@ use hipback::anatomy::{
 use hipback::modelgen::data::Anatomy;
 use hipback::modelgen::mesh::{InsideTester, TriMesh};
 use hipback::modelgen::spine::Spine;
+use hipback::posture::kinematics::{Posture, PostureId, RigJoint};
 use serde::Deserialize;
 
 const MODEL: &str = "assets/models/pelvis.glb";
@@ -2006,4 +2007,120 @@ fn file_size_and_triangle_budget_and_credit() {
         "one mesh per structure and per extra nerve"
     );
     assert!(m.copyright.contains("Rajagopal") && m.copyright.contains("CC BY 3.0"));
+}
+
+/// The posture model of the bundled assets.
+fn posture_model() -> &'static hipback::posture::PostureModel {
+    static P: OnceLock<hipback::posture::PostureModel> = OnceLock::new();
+    P.get_or_init(|| {
+        hipback::posture::PostureModel::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("assets"))
+            .unwrap()
+    })
+}
+
+/// Each joint's world-from-rest motion in a posture, by the joint node's name.
+fn joint_motions(posture: &Posture) -> impl Fn(&str) -> Mat4 {
+    let pose = posture_model().pose(posture);
+    move |name: &str| {
+        RigJoint::ALL
+            .into_iter()
+            .find(|j| j.node_name() == name)
+            .map_or(Mat4::IDENTITY, |j| Mat4::from(pose.of(j)))
+    }
+}
+
+/// Every preset, and the way there from standing (a quarter, half and three quarters).
+fn posture_samples() -> Vec<(String, Posture)> {
+    let pm = posture_model();
+    let mut out = Vec::new();
+    for id in PostureId::ALL {
+        let target = pm.data.posture(id);
+        for t in [0.25f32, 0.5, 0.75, 1.0] {
+            out.push((
+                format!("{id} at {:.0} %", t * 100.0),
+                Posture::lerp(&Posture::default(), &target, t),
+            ));
+        }
+    }
+    out
+}
+
+/// Issue 9 asks for this; the committed glb does not pass it yet (run it with
+/// `cargo test --release --test model -- --ignored posture --nocapture`). What it finds is in
+/// the skin weights the model generator writes, not in the posture code: psoas vertices in
+/// front of and below the hip (35-40 mm from its centre) are weighted wholly to the femur and
+/// swing into the pubic ramus (6-8 mm by 22° of flexion); iliacus vertices just outside the
+/// femoral head blend pelvis 0.6 / femur 0.4, and linear blending pulls them toward the hip
+/// centre into the femoral head (15-16 mm at 90-116°). The fix belongs to the generator.
+#[test]
+#[ignore = "known failure of the committed glb's skin weights at the hip (15-16 mm at 90°+); see the comment"]
+fn no_muscle_vertex_passes_more_than_2_mm_into_bone_in_any_posture() {
+    let bones: Vec<(Structure, InsideTester, &TriMesh)> =
+        [StructureKind::HipBone, StructureKind::Femur]
+            .into_iter()
+            .flat_map(|kind| SIDES.map(|side| st(kind, side)))
+            .map(|s| (s, InsideTester::new(&mesh(s).mesh), &mesh(s).mesh))
+            .collect();
+    let mut worst_overall = (0.0f32, String::new());
+    for (label, posture) in posture_samples() {
+        let motion = joint_motions(&posture);
+        let mut worst = (0.0f32, String::new());
+        for muscle in muscles() {
+            let data = mesh(muscle);
+            let posed = model().posed_positions(data, &motion);
+            for (bone, tester, bone_mesh) in &bones {
+                // Back into the bone's rest frame, where its mesh and tester are.
+                let joint = mesh(*bone).rig_joint.clone().unwrap_or_default();
+                let to_rest = motion(&joint).inverse();
+                for (i, p) in posed.iter().enumerate() {
+                    let q = to_rest.transform_point3(*p);
+                    if tester.contains(q) {
+                        let depth = bone_mesh
+                            .triangles()
+                            .map(|t| point_triangle_distance(q, t))
+                            .fold(f32::MAX, f32::min);
+                        if depth > worst.0 {
+                            // Where the vertex sits at rest (from the hip joint centre of its
+                            // side) and its skin weights: what a fix of the weights needs.
+                            let hip = posture_model().skeleton.hip_centre(muscle.side);
+                            let weights: Vec<String> = (0..4)
+                                .filter(|k| data.weights[i][*k] > 0.0)
+                                .map(|k| {
+                                    format!(
+                                        "{} {:.2}",
+                                        model().joints[usize::from(data.joints[i][k])].name,
+                                        data.weights[i][k]
+                                    )
+                                })
+                                .collect();
+                            worst = (
+                                depth,
+                                format!(
+                                    "{muscle} inside {bone}; at rest {:.0} mm from the hip \
+                                     centre ({:.3}), weights {}",
+                                    (data.mesh.positions[i] - hip).length() * 1000.0,
+                                    data.mesh.positions[i] - hip,
+                                    weights.join(", ")
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        println!(
+            "{label}: deepest muscle vertex {:.2} mm ({})",
+            worst.0 * 1000.0,
+            worst.1
+        );
+        if worst.0 > worst_overall.0 {
+            worst_overall = (worst.0, format!("{label}: {}", worst.1));
+        }
+    }
+    assert!(
+        worst_overall.0 <= 0.002,
+        "{:.2} mm: {}",
+        worst_overall.0 * 1000.0,
+        worst_overall.1
+    );
 }

@@ -13,6 +13,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::anatomy::{Layer, NerveVariant};
 use crate::app::{self, AppOptions};
 use crate::content::ContentTable;
+use crate::posture::PostureModel;
+use crate::posture::kinematics::PostureId;
+use crate::posture::plugin::PostureOptions;
 use crate::record::{ClipOutput, Recording};
 use crate::referral::plugin::HeatSettings;
 use crate::scenario::data::{self, CompensationTable};
@@ -108,6 +111,10 @@ pub struct ScreenshotArgs {
     /// The course of the sciatic nerve past the piriformis (Beaton & Anson type): a, b or c.
     #[arg(long, value_name = "TYPE", value_parser = parse_nerve_variant, default_value = "a")]
     pub nerve_variant: NerveVariant,
+    /// Show this posture (`standing`, `sitting`, `fair`, `figure_four`, `knee_to_chest`); default: the
+    /// scenario's, else standing.
+    #[arg(long, value_name = "NAME", value_parser = parse_posture)]
+    pub posture: Option<PostureId>,
 }
 
 /// `record` options.
@@ -134,14 +141,23 @@ pub struct RecordArgs {
     /// The view (default: the scenario's story view, else posterior).
     #[arg(long, value_enum)]
     pub view: Option<ViewPreset>,
+    /// Hold this posture (`standing`, `sitting`, `fair`, `figure_four`, `knee_to_chest`);
+    /// default: the scenario's, else standing.
+    #[arg(long, value_name = "NAME", value_parser = parse_posture)]
+    pub posture: Option<PostureId>,
 }
 
 /// `report` options.
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
-    /// The scenario.
-    #[arg(long, value_name = "ID", required_unless_present = "list")]
+    /// The scenario (default with `--posture`: healthy).
+    #[arg(long, value_name = "ID", required_unless_present_any = ["list", "posture"])]
     pub scenario: Option<String>,
+    /// The posture (`standing`, `sitting`, `fair`, `figure_four`, `knee_to_chest`): adds each muscle's
+    /// length change against standing and the sciatic nerve's strain; default: the
+    /// scenario's, else standing.
+    #[arg(long, value_name = "NAME", value_parser = parse_posture)]
+    pub posture: Option<PostureId>,
     /// For a relief scenario: the moment on its timeline, seconds (default: settled, its end).
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub at: Option<f32>,
@@ -207,6 +223,16 @@ pub fn parse_nerve_variant(text: &str) -> Result<NerveVariant, String> {
         "c" => Ok(NerveVariant::C),
         _ => Err(format!("`{text}` is not a nerve course (use a, b or c)")),
     }
+}
+
+/// Parses a posture id.
+pub fn parse_posture(text: &str) -> Result<PostureId, String> {
+    PostureId::from_id(text.trim()).ok_or_else(|| {
+        format!(
+            "`{text}` is not a posture (one of: {})",
+            PostureId::valid_ids()
+        )
+    })
 }
 
 /// Parses a clip length (0.5–120 s).
@@ -326,6 +352,8 @@ fn run_bench(model: &ModelArgs, args: &crate::bench::BenchArgs) -> Result<ExitCo
         scenario,
         guidance: None,
         heat: HeatSettings::default(),
+        // The scenario moves the hips into its posture (figure four), easing.
+        posture: PostureOptions::default(),
     };
     let model_path = options.viewer.absolute_model_path();
     Ok(crate::bench::run(args, model_path, || {
@@ -458,6 +486,7 @@ fn run_window(args: &WindowArgs) -> Result<ExitCode, String> {
         scenario: ScenarioOptions::window(&id, args.watch),
         guidance: Some(guidance),
         heat: HeatSettings::default(),
+        posture: PostureOptions::default(),
     };
     Ok(exit_code(app::window_app(&options, smoke).run()))
 }
@@ -492,6 +521,10 @@ fn run_screenshot(model: &ModelArgs, args: &ScreenshotArgs) -> Result<ExitCode, 
         scenario: ScenarioOptions::still(&id, args.at),
         guidance: None,
         heat,
+        posture: PostureOptions {
+            start: args.posture,
+            settled: true,
+        },
     };
     Ok(exit_code(app::offscreen_app(&options, shot).run()))
 }
@@ -527,6 +560,10 @@ fn run_record(model: &ModelArgs, args: &RecordArgs) -> Result<ExitCode, String> 
         scenario: ScenarioOptions::still(&args.scenario, None),
         guidance: None,
         heat: HeatSettings::default(),
+        posture: PostureOptions {
+            start: args.posture,
+            settled: true,
+        },
     };
     Ok(exit_code(app::record_app(&options, recording).run()))
 }
@@ -641,15 +678,32 @@ fn run_report(model: &ModelArgs, args: &ReportArgs) -> Result<ExitCode, String> 
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let id = args.scenario.clone().unwrap_or_default();
+    let id = args.scenario.clone().unwrap_or_else(|| HEALTHY.to_owned());
     check_scenario(&library, &id)?;
-    let compensation_file = viewer::assets_dir().join(data::COMPENSATION_FILE);
-    let compensation = data::load_ron::<CompensationTable>(&compensation_file)
+    let assets = viewer::assets_dir();
+    let compensation = data::load_ron::<CompensationTable>(&assets.join(data::COMPENSATION_FILE))
         .map_err(|e| e.to_string())?
         .compensations();
-    let report = report::report(&library, &compensation, &id, args.at)?;
-    let state = library
-        .shown_state(&id, args.at, &compensation)
+    let rule = data::load_ron::<data::StretchRuleFile>(&assets.join(data::STRETCH_RULE_FILE))
+        .map_err(|e| e.to_string())?
+        .rule();
+    // The posture asked for, else the scenario's, else standing.
+    let posture_id = args
+        .posture
+        .or_else(|| library.get(&id).and_then(|s| s.posture).map(|p| p.0))
+        .unwrap_or(PostureId::Standing);
+    let postures = PostureModel::load(&assets)?;
+    let posture = postures.data.posture(posture_id);
+    let lengths = postures.lengths(&posture);
+    let posture_report =
+        crate::posture::report::from_lengths(Some(posture_id), &postures.clamp(&posture), &lengths);
+    let effect = report::PostureEffect {
+        report: &posture_report,
+        lengths: &lengths,
+        rule: &rule,
+    };
+    let report = report::report(&library, &compensation, &id, args.at, Some(effect))?;
+    let state = report::shown_state(&library, &compensation, &id, args.at, Some(effect))
         .ok_or_else(|| format!("unknown scenario `{id}`"))?;
     let (surface, _, fields) = heat_fields(model)?;
     let regions =

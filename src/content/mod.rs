@@ -289,8 +289,22 @@ mod tests {
         anatomy: bool,
     }
 
+    impl Claim {
+        /// A sourced fact that is not plain anatomy, at `place`.
+        fn of(place: String, fact: &Fact) -> Claim {
+            Claim {
+                place,
+                text: fact.text.clone(),
+                source: fact.source.clone(),
+                grade: fact.grade,
+                anatomy: false,
+            }
+        }
+    }
+
     /// Every claim of every text file the app shows: the structure entries, the guidance, the
-    /// scenarios' citations and cards, the trigger points and the compensation rules.
+    /// scenarios' citations and cards, the trigger points, the posture data, the stretch rule
+    /// and the compensation rules.
     fn every_claim() -> Vec<Claim> {
         let mut claims = Vec::new();
         let table = ContentTable::from_ron_str(&bundled(), "structures.ron").unwrap();
@@ -311,13 +325,7 @@ mod tests {
             guidance::Guidance::from_file(&assets().join(guidance::GUIDANCE_FILE)).unwrap();
         for section in guidance.sections() {
             for fact in &section.facts {
-                claims.push(Claim {
-                    place: format!("guidance.ron {}", section.title),
-                    text: fact.text.clone(),
-                    source: fact.source.clone(),
-                    grade: fact.grade,
-                    anatomy: false,
-                });
+                claims.push(Claim::of(format!("guidance.ron {}", section.title), fact));
             }
         }
         let mut library = crate::scenario::library::Library::default();
@@ -361,6 +369,20 @@ mod tests {
                 grade: v.prevalence.grade,
                 anatomy: false,
             });
+        }
+        let postures = crate::posture::data::PostureFile::load(
+            &assets().join(crate::posture::data::POSTURE_FILE),
+        )
+        .unwrap();
+        for (place, fact) in postures.facts() {
+            claims.push(Claim::of(format!("posture.ron {place}"), fact));
+        }
+        let stretch: crate::scenario::data::StretchRuleFile = crate::scenario::data::load_ron(
+            &assets().join(crate::scenario::data::STRETCH_RULE_FILE),
+        )
+        .unwrap();
+        for fact in &stretch.claims {
+            claims.push(Claim::of("stretch_rule.ron".to_owned(), fact));
         }
         let rules: crate::scenario::data::CompensationTable = crate::scenario::data::load_ron(
             &assets().join(crate::scenario::data::COMPENSATION_FILE),

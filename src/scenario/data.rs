@@ -8,14 +8,16 @@ use serde::de;
 use serde::{Deserialize, Deserializer};
 
 use super::file::{Fraction, ScenarioError};
-use super::state::Compensation;
+use super::state::{Compensation, StretchRule};
 use crate::anatomy::{Layer, StructureKind};
-use crate::content::EvidenceGrade;
+use crate::content::{EvidenceGrade, Fact};
 
 /// File name of the compensation table inside the assets folder.
 pub const COMPENSATION_FILE: &str = "data/compensation.ron";
 /// File name of the trigger-point table inside the assets folder.
 pub const TRIGGER_POINTS_FILE: &str = "data/trigger_points.ron";
+/// File name of the stretch rule inside the assets folder.
+pub const STRETCH_RULE_FILE: &str = "data/stretch_rule.ron";
 
 /// A muscle kind named by its glTF base name (`gluteus_medius`), checked while parsing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,6 +129,42 @@ pub struct TriggerPointTable {
     pub points: Vec<TriggerPoint>,
 }
 
+/// The illustrative stretch rule as its data file gives it (`assets/data/stretch_rule.ron`):
+/// how much a stretched tight muscle's tension, and the compression of the sciatic nerve
+/// under it, rise with the stretch.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StretchRuleFile {
+    /// The length change (per cent) at which the effect is full.
+    pub full_stretch_pct: f32,
+    /// At a full stretch, the share of its own tension a tight muscle gains.
+    pub tension_gain: Fraction,
+    /// At a full stretch, the share of the muscle's tension added to the nerve's compression.
+    pub compression_gain: Fraction,
+    /// The muscles the sciatic nerve runs under (same side).
+    pub sciatic_nerve_under: Vec<MuscleName>,
+    /// The gains are design defaults, not measured (no study gives them).
+    pub gains_are_design_defaults: bool,
+    /// What the rule rests on, each with its source and grade.
+    pub claims: Vec<Fact>,
+}
+
+impl StretchRuleFile {
+    /// The rule as the state maths uses it.
+    pub fn rule(&self) -> StretchRule {
+        StretchRule {
+            full_stretch_pct: self.full_stretch_pct.max(f32::EPSILON),
+            tension_gain: self.tension_gain.get(),
+            compression_gain: self.compression_gain.get(),
+            nerves_under: self
+                .sciatic_nerve_under
+                .iter()
+                .map(|m| (m.0, StructureKind::SciaticNerve))
+                .collect(),
+        }
+    }
+}
+
 /// Parses a RON data file's bytes into `T`; errors carry file, line and column.
 pub fn parse_ron<T: for<'de> Deserialize<'de>>(
     bytes: &[u8],
@@ -224,6 +262,13 @@ mod tests {
             crate::modelgen::data::Anatomy::load(&assets.join("anatomy").join("rajagopal2016.ron"))
                 .unwrap();
         check_trigger_points(&points, &anatomy, TRIGGER_POINTS_FILE).unwrap();
+        let stretch: StretchRuleFile = load_ron(&assets.join(STRETCH_RULE_FILE)).unwrap();
+        let rule = stretch.rule();
+        assert!(rule.full_stretch_pct > 0.0 && stretch.gains_are_design_defaults);
+        assert_eq!(
+            rule.nerves_under,
+            vec![(StructureKind::Piriformis, StructureKind::SciaticNerve)]
+        );
         for kind in StructureKind::ALL
             .into_iter()
             .filter(|k| k.layer() == Layer::Muscles)

@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::anatomy::{Layer, Side, Structure};
 use crate::content::EvidenceGrade;
+use crate::posture::kinematics::PostureId;
 use crate::viewer::camera::ViewPreset;
 
 /// The scenario file format this build writes and reads.
@@ -313,6 +314,29 @@ impl<'de> Deserialize<'de> for StructureName {
     }
 }
 
+/// A posture preset named in a scenario file (`"figure_four"`), checked while parsing so an
+/// unknown one names the file, line and column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PostureName(pub PostureId);
+
+impl Serialize for PostureName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.id())
+    }
+}
+
+impl<'de> Deserialize<'de> for PostureName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        PostureId::from_id(&name).map(PostureName).ok_or_else(|| {
+            de::Error::custom(format!(
+                "unknown posture `{name}` (one of: {})",
+                PostureId::valid_ids()
+            ))
+        })
+    }
+}
+
 /// The tool a relief scenario shows, where it presses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -435,6 +459,10 @@ pub struct ScenarioFile {
     /// The camera story.
     #[serde(default)]
     pub story: Story,
+    /// The posture it is shown in (`None`: as it stands; a scenario without one returns a
+    /// posture set by the scenario before it to standing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posture: Option<PostureName>,
     /// The relief timeline, for relief scenarios.
     #[serde(default)]
     pub relief: Option<Relief>,
@@ -682,6 +710,28 @@ mod tests {
         // A syntax error: a missing comma.
         let e = err(&GOOD.replace("(tension: 0.9),", "(tension: 0.9)"));
         assert!(e.location.is_some(), "{e}");
+    }
+
+    #[test]
+    fn a_posture_is_named_by_its_id_and_a_wrong_one_by_its_line() {
+        let with = GOOD.replace(
+            "citations:",
+            "posture: Some(\"figure_four\"),\n    citations:",
+        );
+        let s = parse(with.as_bytes(), "t").unwrap();
+        assert_eq!(s.posture, Some(PostureName(PostureId::FigureFour)));
+        assert_eq!(parse(GOOD.as_bytes(), "t").unwrap().posture, None);
+        let e = err(&GOOD.replace("citations:", "posture: Some(\"lotus\"),\n    citations:"));
+        assert!(e.message.contains("unknown posture `lotus`"), "{e}");
+        assert!(
+            e.message
+                .contains("standing, sitting, fair, figure_four, knee_to_chest"),
+            "{e}"
+        );
+        assert!(e.to_string().starts_with("t.scenario.ron:14:"), "{e}");
+        // Written back, it reads the same.
+        let again = parse(to_ron(&s).unwrap().as_bytes(), "t2").unwrap();
+        assert_eq!(again.posture, s.posture);
     }
 
     #[test]

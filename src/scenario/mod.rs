@@ -28,6 +28,7 @@ use bevy::asset::{AssetLoader, LoadContext};
 use bevy::prelude::*;
 
 use crate::anatomy::{Layer, Structure};
+use crate::posture::plugin::{PostureCommand, PostureSystems, ShownPosture};
 use crate::viewer::ViewerSystems;
 use crate::viewer::actions::Action;
 use crate::viewer::camera::{CameraCommand, ViewPreset};
@@ -37,7 +38,7 @@ use crate::viewer::model::StructureTag;
 use data::{CompensationTable, TriggerPointTable};
 use file::{ScenarioError, ScenarioFile, ScenarioKind};
 use library::Library;
-use state::{BodyState, Compensation, Playback, SWITCH_DURATION_S, Transition};
+use state::{BodyState, Compensation, Playback, SWITCH_DURATION_S, StretchRule, Transition};
 
 /// The id of the calm starting point.
 pub const HEALTHY: &str = "healthy";
@@ -149,6 +150,8 @@ pub struct Scenarios {
     pub compensation: Vec<Compensation>,
     /// Documented trigger points.
     pub trigger_points: TriggerPointTable,
+    /// How a posture's stretch changes a tight muscle and the nerve under it.
+    pub stretch_rule: Option<StretchRule>,
     /// Errors of the data files (compensation, trigger points, anatomy).
     pub data_errors: Vec<ScenarioError>,
     /// Files still loading.
@@ -263,6 +266,7 @@ pub fn plugin(app: &mut App) {
     app.init_asset::<ScenarioAsset>()
         .init_asset_loader::<ScenarioLoader>()
         .add_message::<ScenarioCommand>()
+        .add_message::<PostureCommand>()
         .init_resource::<Scenarios>()
         .init_resource::<ScenarioFiles>()
         .init_resource::<ScenarioClock>()
@@ -286,7 +290,8 @@ pub fn plugin(app: &mut App) {
                 report_readiness,
             )
                 .chain()
-                .in_set(ViewerSystems::Simulate),
+                .in_set(ViewerSystems::Simulate)
+                .after(PostureSystems),
         )
         .add_systems(
             Update,
@@ -378,6 +383,10 @@ fn load_data(mut scenarios: ResMut<Scenarios>) {
     let points_file = assets.join(data::TRIGGER_POINTS_FILE);
     match data::load_ron::<TriggerPointTable>(&points_file) {
         Ok(table) => scenarios.trigger_points = table,
+        Err(e) => scenarios.data_errors.push(e),
+    }
+    match data::load_ron::<data::StretchRuleFile>(&assets.join(data::STRETCH_RULE_FILE)) {
+        Ok(file) => scenarios.stretch_rule = Some(file.rule()),
         Err(e) => scenarios.data_errors.push(e),
     }
 }
@@ -789,6 +798,7 @@ pub fn save_custom(
                 .collect(),
         ),
         story: file::Story::default(),
+        posture: None,
         relief: None,
         citations: Vec::new(),
     };
@@ -845,11 +855,13 @@ fn tick_clock(
     }
 }
 
-/// The state shown this frame.
+/// The state shown this frame: the scenario's levels, weak muscles' load shifted, and the
+/// posture's stretch applied (the illustrative stretch rule).
 fn compute_shown(
     active: Res<ActiveScenario>,
     scenarios: Res<Scenarios>,
     clock: Res<ScenarioClock>,
+    posture: Option<Res<ShownPosture>>,
     mut shown: ResMut<ShownState>,
 ) {
     let library = &scenarios.library;
@@ -864,7 +876,10 @@ fn compute_shown(
     };
     // Until the scenario's file has loaded, stay where we are.
     let Some(base) = base else { return };
-    let target = state::with_compensation(&base, &scenarios.compensation);
+    let mut target = state::with_compensation(&base, &scenarios.compensation);
+    if let (Some(posture), Some(rule)) = (posture, scenarios.stretch_rule.as_ref()) {
+        target = state::with_stretch(&target, |s| posture.lengths.change_pct(s), rule);
+    }
     let next = ShownState {
         state: active.transition.shown(&target, clock.now_s),
         pressure_0_to_1: if active.custom.is_some() {
@@ -884,14 +899,15 @@ pub fn scenario_ready(active: &ActiveScenario, scenarios: &Scenarios) -> bool {
     scenarios.library.get(&active.id).is_some()
 }
 
-/// On a scenario change: fades what hides the story and (in the window) moves the camera to
-/// the story's view.
+/// On a scenario change: fades what hides the story, (in the window) moves the camera to the
+/// story's view, and sets the posture the scenario names (or none).
 fn apply_story(
     mut active: ResMut<ActiveScenario>,
     scenarios: Res<Scenarios>,
     options: Res<ScenarioOptions>,
     mut faded: ResMut<FadedStructures>,
     mut camera: MessageWriter<CameraCommand>,
+    mut posture: MessageWriter<PostureCommand>,
 ) {
     if active.story_applied.as_deref() == Some(active.id.as_str()) {
         return;
@@ -908,6 +924,7 @@ fn apply_story(
     {
         camera.write(CameraCommand::Preset(ViewPreset::from(view)));
     }
+    posture.write(PostureCommand::FromScenario(scenario.posture.map(|p| p.0)));
     active.story_applied = Some(active.id.clone());
 }
 

@@ -337,7 +337,8 @@ pub fn card_ui(ui: &mut egui::Ui, card: &CardView, state: &mut ScenarioPanelStat
         });
 }
 
-fn badge(ui: &mut egui::Ui, grade: EvidenceGrade) -> egui::Response {
+/// An evidence grade as a small coloured tag, its meaning on hover.
+pub(crate) fn badge(ui: &mut egui::Ui, grade: EvidenceGrade) -> egui::Response {
     ui.label(
         egui::RichText::new(format!("[{}]", grade.tag()))
             .small()

@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use super::file::ScenarioKind;
 use super::library::Library;
-use super::state::{Compensation, StructureState};
+use super::state::{BodyState, Compensation, StretchRule, StructureState, with_stretch};
+use crate::posture::muscle_length::Lengths;
+use crate::posture::report::PostureReport;
 
 /// The report's format name (first key of the JSON object).
 pub const REPORT_FORMAT: &str = "hipback-report";
@@ -44,16 +46,49 @@ pub struct Report {
     /// Tool pressure 0–1 at that moment (relief scenarios; 0 otherwise).
     pub tool_pressure: f32,
     /// Every structure of the model by glTF name, with its four levels (0–1) as shown:
-    /// weak muscles' load already added to the muscles that compensate.
+    /// weak muscles' load already added to the muscles that compensate, and the posture's
+    /// stretch applied.
     pub structures: BTreeMap<String, StructureState>,
+    /// The posture: angles, each muscle's length change against standing, the nerve's strain
+    /// (absent when the report is made without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub posture: Option<PostureReport>,
 }
 
-/// The report for scenario `id` at `at_s` (`None`: settled).
+/// What a posture adds to a report: its numbers, and the stretch rule that turns its lengths
+/// into tension and compression.
+#[derive(Clone, Copy, Debug)]
+pub struct PostureEffect<'a> {
+    /// The posture's report.
+    pub report: &'a PostureReport,
+    /// Its lengths.
+    pub lengths: &'a Lengths,
+    /// The stretch rule.
+    pub rule: &'a StretchRule,
+}
+
+/// The state shown for scenario `id` at `at_s` (`None`: settled), in a posture if given.
+pub fn shown_state(
+    library: &Library,
+    compensation: &[Compensation],
+    id: &str,
+    at_s: Option<f32>,
+    posture: Option<PostureEffect>,
+) -> Option<BodyState> {
+    let state = library.shown_state(id, at_s, compensation)?;
+    Some(match posture {
+        Some(p) => with_stretch(&state, |s| p.lengths.change_pct(s), p.rule),
+        None => state,
+    })
+}
+
+/// The report for scenario `id` at `at_s` (`None`: settled), in a posture if given.
 pub fn report(
     library: &Library,
     compensation: &[Compensation],
     id: &str,
     at_s: Option<f32>,
+    posture: Option<PostureEffect>,
 ) -> Result<Report, String> {
     let scenario = library.get(id).ok_or_else(|| {
         let known: Vec<&str> = library.sorted().iter().map(|s| s.id.0.as_str()).collect();
@@ -64,8 +99,7 @@ pub fn report(
     {
         return Err(format!("--at {t}: must be a time in seconds, 0 or more"));
     }
-    let state = library
-        .shown_state(id, at_s, compensation)
+    let state = shown_state(library, compensation, id, at_s, posture)
         .ok_or_else(|| format!("unknown scenario `{id}`"))?;
     let duration_s = library.duration_s(id);
     Ok(Report {
@@ -87,6 +121,7 @@ pub fn report(
             .iter()
             .map(|(structure, levels)| (structure.gltf_name(), rounded(levels)))
             .collect(),
+        posture: posture.map(|p| p.report.clone()),
     })
 }
 
@@ -126,6 +161,9 @@ pub fn to_text(report: &Report) -> String {
         if !parts.is_empty() {
             out.push_str(&format!("  {name}: {}\n", parts.join(", ")));
         }
+    }
+    if let Some(posture) = &report.posture {
+        out.push_str(&crate::posture::report::to_text(posture));
     }
     out
 }

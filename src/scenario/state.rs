@@ -175,6 +175,59 @@ pub fn with_compensation(base: &BodyState, rules: &[Compensation]) -> BodyState 
     out
 }
 
+/// The illustrative stretch rule: a tight muscle that a posture stretches shows more tension,
+/// and a nerve that runs under it more compression; one it shortens, less. Parameters are
+/// design defaults from `assets/data/stretch_rule.ron`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StretchRule {
+    /// The length change (per cent) at which the effect is full.
+    pub full_stretch_pct: f32,
+    /// At a full stretch, the share of its own tension a tight muscle gains.
+    pub tension_gain: f32,
+    /// At a full stretch, the share of the muscle's tension added to the nerve's compression.
+    pub compression_gain: f32,
+    /// Muscles and the nerves that run under them, on the same side.
+    pub nerves_under: Vec<(StructureKind, StructureKind)>,
+}
+
+/// The state with the stretch rule applied: with `s` a muscle's length change against standing
+/// over the full stretch (held to −1…1) and `t` its tension, the tension becomes
+/// `t + t·tension_gain·s` and the compression of each nerve under it rises by
+/// `t·compression_gain·s` (less when `s` < 0), every level held to 0–1. A relaxed muscle
+/// (`t` = 0) changes nothing.
+pub fn with_stretch(
+    state: &BodyState,
+    stretch_pct: impl Fn(Structure) -> f32,
+    rule: &StretchRule,
+) -> BodyState {
+    let mut out = state.clone();
+    for (structure, levels) in state.iter() {
+        let t = levels.tension_0_to_1;
+        if structure.layer() != Layer::Muscles || t <= 0.0 {
+            continue;
+        }
+        let s = (stretch_pct(structure) / rule.full_stretch_pct).clamp(-1.0, 1.0);
+        if s.is_nan() {
+            continue;
+        }
+        let m = out.get_mut(structure);
+        m.tension_0_to_1 = (t + t * rule.tension_gain * s).clamp(0.0, 1.0);
+        for (_, nerve) in rule
+            .nerves_under
+            .iter()
+            .filter(|(m, _)| *m == structure.kind)
+        {
+            let n = out.get_mut(Structure {
+                kind: *nerve,
+                side: structure.side,
+            });
+            n.compression_0_to_1 =
+                (n.compression_0_to_1 + t * rule.compression_gain * s).clamp(0.0, 1.0);
+        }
+    }
+    out
+}
+
 /// 6x⁵ − 15x⁴ + 10x³ on 0–1: starts and ends with zero speed and acceleration, so a value
 /// eased with it never pops.
 pub fn smootherstep(x: f32) -> f32 {
@@ -326,6 +379,7 @@ pub fn applies_to(layer: Layer) -> (bool, bool, bool, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::anatomy::Side;
     use crate::scenario::file::{BodySide, Fraction, Seconds, ToolKind};
 
     fn s(name: &str) -> Structure {
@@ -382,6 +436,53 @@ mod tests {
         // No pop: the first and last steps are tiny.
         let first = t.shown(&target, 10.0 + 0.016).max_difference(&from);
         assert!(first < 0.01, "first frame jumps by {first}");
+    }
+
+    fn stretch_rule() -> StretchRule {
+        StretchRule {
+            full_stretch_pct: 15.0,
+            tension_gain: 0.3,
+            compression_gain: 0.3,
+            nerves_under: vec![(StructureKind::Piriformis, StructureKind::SciaticNerve)],
+        }
+    }
+
+    #[test]
+    fn a_stretched_tight_muscle_tenses_and_presses_the_nerve_under_it() {
+        let mut tight = BodyState::relaxed();
+        tight.get_mut(s("piriformis_r")).tension_0_to_1 = 0.6;
+        tight.get_mut(s("sciatic_nerve_r")).compression_0_to_1 = 0.4;
+        tight.get_mut(s("gluteus_maximus_l")).tension_0_to_1 = 0.5;
+        let stretch =
+            |pct: f32| move |st: Structure| if st.side == Side::Right { pct } else { 0.0 };
+        // Half the full stretch: tension 0.6 + 0.6·0.3·0.5, compression 0.4 + the same.
+        let half = with_stretch(&tight, stretch(7.5), &stretch_rule());
+        assert!((half.get(s("piriformis_r")).tension_0_to_1 - 0.69).abs() < 1e-6);
+        assert!((half.get(s("sciatic_nerve_r")).compression_0_to_1 - 0.49).abs() < 1e-6);
+        // More stretch, more of both; beyond the full stretch no more.
+        let full = with_stretch(&tight, stretch(15.0), &stretch_rule());
+        let beyond = with_stretch(&tight, stretch(40.0), &stretch_rule());
+        assert!(
+            full.get(s("piriformis_r")).tension_0_to_1 > half.get(s("piriformis_r")).tension_0_to_1
+        );
+        assert_eq!(full, beyond);
+        // Shortened: less. The other side and relaxed muscles do not change.
+        let short = with_stretch(&tight, stretch(-7.5), &stretch_rule());
+        assert!(short.get(s("piriformis_r")).tension_0_to_1 < 0.6);
+        assert!(short.get(s("sciatic_nerve_r")).compression_0_to_1 < 0.4);
+        assert_eq!(
+            short.get(s("gluteus_maximus_l")),
+            tight.get(s("gluteus_maximus_l"))
+        );
+        let relaxed = with_stretch(&BodyState::relaxed(), stretch(15.0), &stretch_rule());
+        assert_eq!(relaxed, BodyState::relaxed());
+        // Levels stay within 0–1.
+        let mut very = tight.clone();
+        very.get_mut(s("piriformis_r")).tension_0_to_1 = 1.0;
+        very.get_mut(s("sciatic_nerve_r")).compression_0_to_1 = 0.95;
+        let capped = with_stretch(&very, stretch(15.0), &stretch_rule());
+        assert_eq!(capped.get(s("piriformis_r")).tension_0_to_1, 1.0);
+        assert_eq!(capped.get(s("sciatic_nerve_r")).compression_0_to_1, 1.0);
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub enum Action {
     NextScenario,
     /// The previous scenario in the list.
     PreviousScenario,
+    /// The next posture preset (standing, sitting, FAIR, figure four, knees to chest).
+    NextPosture,
 }
 
 /// The mouse gestures (not actions, but listed with them in the help).
@@ -58,6 +60,7 @@ impl Action {
             Action::PreviousScenario,
             Action::NextScenario,
             Action::PlayPause,
+            Action::NextPosture,
             Action::Dismiss,
             Action::ToggleHelp,
         ]);
@@ -93,6 +96,7 @@ impl Action {
             Action::PlayPause => &[KeyCode::Space],
             Action::NextScenario => &[KeyCode::PageDown, KeyCode::BracketRight],
             Action::PreviousScenario => &[KeyCode::PageUp, KeyCode::BracketLeft],
+            Action::NextPosture => &[KeyCode::KeyP],
         }
     }
 
@@ -119,6 +123,7 @@ impl Action {
             Action::PlayPause => "Play or pause a relief timeline".to_owned(),
             Action::NextScenario => "Next scenario".to_owned(),
             Action::PreviousScenario => "Previous scenario".to_owned(),
+            Action::NextPosture => "Next posture".to_owned(),
         }
     }
 
@@ -148,6 +153,7 @@ pub fn key_name(key: KeyCode) -> &'static str {
         KeyCode::KeyJ => "J",
         KeyCode::KeyM => "M",
         KeyCode::KeyN => "N",
+        KeyCode::KeyP => "P",
         KeyCode::KeyR => "R",
         KeyCode::KeyS => "S",
         KeyCode::KeyX => "X",
@@ -220,7 +226,10 @@ pub fn apply(action: Action, targets: &mut ViewerTargets<'_>) {
             }
         }
         Action::ToggleHelp => targets.help.0 = !targets.help.0,
-        Action::PlayPause | Action::NextScenario | Action::PreviousScenario => {}
+        Action::PlayPause
+        | Action::NextScenario
+        | Action::PreviousScenario
+        | Action::NextPosture => {}
     }
 }
 

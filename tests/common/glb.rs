@@ -36,6 +36,9 @@ pub struct MeshData {
     pub colors: Vec<[f32; 4]>,
     /// Whether the node has a skin.
     pub skinned: bool,
+    /// For a mesh without a skin: the rig joint it moves with (its node, or the nearest
+    /// ancestor that is a joint of skin 0).
+    pub rig_joint: Option<String>,
 }
 
 /// A joint of skin 0.
@@ -70,6 +73,29 @@ impl GlbModel {
         self.meshes
             .get(name)
             .unwrap_or_else(|| panic!("no mesh {name}"))
+    }
+
+    /// A mesh's vertices moved by the rig: `motion(joint name)` is each joint's
+    /// world-from-rest motion; skinned vertices blend their joints' motions by weight (the
+    /// rig's rest skin matrices are the identity), the others move with their joint.
+    pub fn posed_positions(&self, mesh: &MeshData, motion: &dyn Fn(&str) -> Mat4) -> Vec<Vec3> {
+        let motions: Vec<Mat4> = self.joints.iter().map(|j| motion(&j.name)).collect();
+        let rigid = mesh.rig_joint.as_deref().map(motion);
+        mesh.mesh
+            .positions
+            .iter()
+            .enumerate()
+            .map(|(i, p)| match rigid {
+                Some(m) => m.transform_point3(*p),
+                None => {
+                    let mut m = Mat4::ZERO;
+                    for k in 0..4 {
+                        m += motions[usize::from(mesh.joints[i][k])] * mesh.weights[i][k];
+                    }
+                    m.transform_point3(*p)
+                }
+            })
+            .collect()
     }
 
     /// Index of a joint of skin 0 by node name.
@@ -111,11 +137,27 @@ pub fn load(path: &Path) -> GlbModel {
     // World transform of every node reached from the scenes.
     let mut world = vec![Mat4::IDENTITY; doc.nodes().count()];
     let mut parent_of: Vec<Option<String>> = vec![None; doc.nodes().count()];
+    let mut parent_index: Vec<Option<usize>> = vec![None; doc.nodes().count()];
     for n in doc.nodes() {
         for c in n.children() {
             parent_of[c.index()] = n.name().map(String::from);
+            parent_index[c.index()] = Some(n.index());
         }
     }
+    let joint_nodes: Vec<usize> = doc
+        .skins()
+        .next()
+        .map(|skin| skin.joints().map(|j| j.index()).collect())
+        .unwrap_or_default();
+    let node_names: Vec<Option<String>> = doc.nodes().map(|n| n.name().map(String::from)).collect();
+    let rig_joint_of = |mut i: usize| -> Option<String> {
+        loop {
+            if joint_nodes.contains(&i) {
+                return node_names[i].clone();
+            }
+            i = parent_index[i]?;
+        }
+    };
     fn walk(n: gltf::Node, parent: Mat4, world: &mut Vec<Mat4>) {
         let m = parent * local_matrix(&n);
         world[n.index()] = m;
@@ -233,6 +275,11 @@ pub fn load(path: &Path) -> GlbModel {
                 regions,
                 colors,
                 skinned,
+                rig_joint: if skinned {
+                    None
+                } else {
+                    rig_joint_of(node.index())
+                },
             },
         );
     }
