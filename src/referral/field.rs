@@ -590,10 +590,14 @@ mod tests {
             }],
             &right,
         );
+        // Judged by where the vertices lie, not by the rule under test: the left half of the
+        // strip (x from 0.15 m) gets nothing, though the heat reaches right up to it.
+        let x_of = |v: u32| s.positions[v as usize].x;
         assert!(
-            f.values.iter().all(|(v, _)| right(*v)),
+            f.values.iter().all(|(v, _)| x_of(*v) < 0.145),
             "heat on the left side"
         );
+        assert!(f.at(28) > 0.0, "no heat next to the midline (x = 0.14 m)");
     }
 
     #[test]
