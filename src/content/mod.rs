@@ -397,6 +397,47 @@ mod tests {
                 anatomy: false,
             });
         }
+        // The referral patterns: each file's summary sentence (shown in the heat-map panel)
+        // speaks for all its zones, so it carries their least certain grade and their sources.
+        let (referrals, errors) = crate::referral::data::load_folder(
+            &assets().join(crate::referral::data::REFERRAL_FOLDER),
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(
+            referrals.len() >= 8,
+            "only {} referral files",
+            referrals.len()
+        );
+        let uncertainty = |g: EvidenceGrade| match g {
+            EvidenceGrade::Established => 0,
+            EvidenceGrade::Convention => 1,
+            EvidenceGrade::Debated => 2,
+            EvidenceGrade::Unverified => 3,
+        };
+        for file in &referrals {
+            let grade = file
+                .zones
+                .iter()
+                .map(|z| z.grade)
+                .max_by_key(|g| uncertainty(*g))
+                .unwrap_or(EvidenceGrade::Unverified);
+            let sources: Vec<&str> = file.zones.iter().map(|z| z.source.as_str()).collect();
+            claims.push(Claim {
+                place: format!("referral {:?} summary", file.source),
+                text: file.summary.clone(),
+                source: sources.join("; "),
+                grade,
+                anatomy: false,
+            });
+            // The label only names the source: checked for its words, not for a grade.
+            claims.push(Claim {
+                place: format!("referral {:?} label", file.source),
+                text: file.label.clone(),
+                source: sources.join("; "),
+                grade: EvidenceGrade::Established,
+                anatomy: false,
+            });
+        }
         claims
     }
 
