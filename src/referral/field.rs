@@ -502,6 +502,72 @@ mod tests {
         assert!(!near.contains_key(&20), "the cut-off holds");
     }
 
+    /// Around a cylinder (a thigh, say) the way to the far side is half the circumference
+    /// along the skin, not the diameter through the body.
+    #[test]
+    fn distances_go_around_a_cylinder_not_through_it() {
+        let (around, rows, radius_m, step_m) = (64u32, 11u32, 0.1f32, 0.01f32);
+        let mut positions = Vec::new();
+        for row in 0..rows {
+            for k in 0..around {
+                let angle = std::f32::consts::TAU * k as f32 / around as f32;
+                positions.push(Vec3::new(
+                    radius_m * angle.cos(),
+                    row as f32 * step_m,
+                    radius_m * angle.sin(),
+                ));
+            }
+        }
+        let at = |row: u32, k: u32| row * around + k % around;
+        let mut indices = Vec::new();
+        for row in 0..rows - 1 {
+            for k in 0..around {
+                let (a, b, c, d) = (
+                    at(row, k),
+                    at(row, k + 1),
+                    at(row + 1, k),
+                    at(row + 1, k + 1),
+                );
+                indices.extend([a, c, b, b, c, d]);
+            }
+        }
+        let regions = vec![
+            f32::from(region(SkinRegionKind::PosteriorThigh, Side::Right).index());
+            positions.len()
+        ];
+        let s = SkinSurface::new(positions, &indices, &regions);
+        let d = geodesic_distances(&s, &[at(0, 0)], &|_| true, 1.0);
+        // Half the polygon's perimeter: 32 chords of 2 r sin(π/64).
+        let half_round_m = 32.0 * 2.0 * radius_m * (std::f32::consts::PI / 64.0).sin();
+        let far = d[&at(0, around / 2)];
+        assert!(
+            (far - half_round_m).abs() < 1e-4,
+            "far side at {far} m, around the surface {half_round_m} m (through it: 0.2 m)"
+        );
+        assert!((d[&at(10, 0)] - 0.10).abs() < 1e-5, "straight up the side");
+        // A field seeded on one side of the cylinder fades before the far side.
+        let f = zone_field(
+            &s,
+            &[ZoneSeeds {
+                vertices: (0..rows).map(|row| at(row, 0)).collect(),
+                weight: 1.0,
+            }],
+            &|_| true,
+        );
+        // Strongest on the seeded line, falling off the same way both ways round, least on the
+        // far side.
+        let ring: Vec<f32> = (0..=around / 2).map(|k| f.at(at(5, k))).collect();
+        assert!(ring[0] > 0.0, "no heat on its own zone");
+        assert!(
+            ring.windows(2).all(|w| w[1] <= w[0] + 1e-6),
+            "not falling off around the cylinder: {ring:?}"
+        );
+        assert!(ring[2] > ring[around as usize / 2], "{ring:?}");
+        for k in 1..around / 2 {
+            assert!((f.at(at(5, k)) - f.at(at(5, around - k))).abs() < 1e-5);
+        }
+    }
+
     #[test]
     fn a_field_is_full_in_its_zone_and_falls_off_smoothly_along_the_strip() {
         // Zone: the first 10 cm; the rest another region of the same side.
