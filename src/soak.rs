@@ -153,6 +153,8 @@ pub fn soak(app: &mut App, args: &SoakArgs) -> SoakReport {
         // Every 1 000 frames, and the last one.
         if (frame + 1) % SAMPLE_EVERY_FRAMES == 0 || frame + 1 == args.frames {
             let mb = resident_mb().unwrap_or(0.0);
+            // As it goes: a long run shows its progress.
+            println!("frame {:>6}: {mb:.1} MB resident", frame + 1);
             samples.push((frame + 1, mb));
             if frame + 1 == warm_up {
                 after_warm_up_mb = mb;
@@ -186,9 +188,6 @@ pub fn run(app: impl FnOnce() -> App, args: &SoakArgs) -> ExitCode {
         );
         return ExitCode::from(FAILURE_EXIT_CODE);
     };
-    for (frame, mb) in &report.samples {
-        println!("frame {frame:>6}: {mb:.1} MB resident");
-    }
     println!(
         "soak: {} frames, {} random changes, seed {}, {:.0} s; resident after warm-up {:.1} MB, growth after warm-up {:.1} MB (limit {:.1} MB)",
         report.frames,
