@@ -144,6 +144,16 @@ pub fn record_app(options: &AppOptions, recording: Recording) -> App {
     app
 }
 
+/// Finishes building `app` as `App::run` would (waiting for plugins that set up
+/// asynchronously, such as the renderer), for callers that drive it with `App::update`.
+pub fn finish_plugins(app: &mut App) {
+    while app.plugins_state() == bevy::app::PluginsState::Adding {
+        bevy::tasks::tick_global_task_pools_on_main_thread();
+    }
+    app.finish();
+    app.cleanup();
+}
+
 /// The frame benchmark's hipback: everything on, rendering every frame into an image of
 /// `size` (`hipback bench` times it against bare Bevy).
 pub fn bench_app(options: &AppOptions, size: (u32, u32)) -> App {

@@ -3,6 +3,10 @@
 //! input messages, Bevy's mesh picking and the orbit camera, so pointer and keyboard input go
 //! through the same systems as in the window. Plus the egui panel (`egui_kittest`) and the
 //! CLI's argument and model errors (no GPU needed).
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is a failed test, with its message"
+)]
 
 mod common;
 
@@ -1304,19 +1308,26 @@ fn reload(app: &mut App) {
     settle(app, 5);
 }
 
+/// The scenario app showing the custom scenario `mine` (a left piriformis at 0.6 tension)
+/// from `user`, loaded and settled; and that file.
+fn app_showing_mine(user: &Path) -> (App, std::path::PathBuf) {
+    let path = write_scenario(
+        user,
+        "mine",
+        &custom_text("mine", "\"piriformis_l\": (tension: 0.6),"),
+    );
+    let mut app = scenario_app("mine", user);
+    load_scenarios(&mut app);
+    settle(&mut app, 30);
+    (app, path)
+}
+
 /// Each bad edit gives its own error with file, line and column; the last good version stays
 /// active and the other scenarios keep working.
 #[test]
 fn a_bad_edit_gives_its_own_error_and_keeps_the_last_good_state() {
     let user = temp_dir("scenarios-bad");
-    let path = write_scenario(
-        &user,
-        "mine",
-        &custom_text("mine", "\"piriformis_l\": (tension: 0.6),"),
-    );
-    let mut app = scenario_app("mine", &user);
-    load_scenarios(&mut app);
-    settle(&mut app, 30);
+    let (mut app, path) = app_showing_mine(&user);
     assert!(app.world().resource::<Scenarios>().errors().is_empty());
     assert!((shown(&app, "piriformis_l").tension_0_to_1 - 0.6).abs() < 1e-6);
 
@@ -2521,4 +2532,382 @@ fn the_posture_window_sends_presets_and_angles() {
         .query_all_by_role(bevy_egui::egui::accesskit::Role::Slider)
         .count();
     assert_eq!(sliders, 7, "three per hip and the tilt");
+}
+
+// ---------------------------------------------------------------------------------------
+// The bad-input corpus (tests/bad_inputs): every file gets its expected one-line message,
+// from the command line and in the app, which keeps running on the last good data.
+
+/// How a corpus file is read (see `tests/bad_inputs/expected.ron`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Via {
+    Model,
+    Scenarios,
+    Referral,
+    Drawing,
+}
+
+/// One corpus file and the message it must get.
+#[derive(Clone, Debug, serde::Deserialize)]
+struct BadInput {
+    input: String,
+    via: Via,
+    expect: String,
+}
+
+fn bad_inputs_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_inputs")
+}
+
+fn bad_inputs(via: Via) -> Vec<BadInput> {
+    let text = std::fs::read_to_string(bad_inputs_dir().join("expected.ron")).unwrap();
+    let all: Vec<BadInput> = ron::from_str(&text).unwrap();
+    let listed: Vec<BadInput> = all.into_iter().filter(|c| c.via == via).collect();
+    assert!(!listed.is_empty(), "no {via:?} cases");
+    listed
+}
+
+/// A folder holding the bundled referral files plus `extra` (copied).
+fn referral_folder(name: &str, extra: &[&Path]) -> std::path::PathBuf {
+    let dir = temp_dir(name);
+    let bundled = viewer::assets_dir().join("referral");
+    for file in std::fs::read_dir(bundled).unwrap() {
+        let file = file.unwrap().path();
+        std::fs::copy(&file, dir.join(file.file_name().unwrap())).unwrap();
+    }
+    for file in extra {
+        std::fs::copy(file, dir.join(file.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn every_bad_input_gets_its_one_line_message_from_the_command_line() {
+    let corpus = bad_inputs_dir();
+    // The model the damaged ones come from is valid: each fails for its one reason.
+    let minimal = corpus.join("models/minimal.glb");
+    let output = hipback()
+        .arg("validate")
+        .arg("--model")
+        .arg(&minimal)
+        .output()
+        .unwrap();
+    common::assert_success(&output, "validate minimal.glb");
+
+    let out_dir = temp_dir("bad-inputs-cli");
+    for case in bad_inputs(Via::Model) {
+        let path = corpus.join(&case.input);
+        let output = hipback()
+            .arg("validate")
+            .arg("--model")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_one_line_error(&output, &case.expect);
+        let output = hipback()
+            .arg("screenshot")
+            .arg("--out")
+            .arg(out_dir.join("x.png"))
+            .arg("--model")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_one_line_error(&output, &case.expect);
+    }
+
+    for case in bad_inputs(Via::Scenarios) {
+        let dir = temp_dir("bad-inputs-scenarios");
+        let path = corpus.join(&case.input);
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+        let output = hipback()
+            .arg("validate")
+            .arg("--scenarios")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{}: {stderr}", case.input);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        // One line names the file and the problem (then a count of bad files).
+        let naming: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.contains(path.file_name().unwrap().to_str().unwrap()))
+            .collect();
+        assert_eq!(naming.len(), 1, "{}: {stderr}", case.input);
+        assert!(naming[0].contains(&case.expect), "{}: {stderr}", case.input);
+    }
+
+    for case in bad_inputs(Via::Referral) {
+        let dir = referral_folder("bad-inputs-referral", &[&corpus.join(&case.input)]);
+        let output = hipback()
+            .arg("validate")
+            .arg("--referral")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert_one_line_error(&output, &case.expect);
+    }
+
+    // Paths: a model whose path is not UTF-8, and a scenario folder whose name is not.
+    use std::os::unix::ffi::OsStrExt as _;
+    let odd = out_dir.join(std::ffi::OsStr::from_bytes(b"pelvis-\xff.glb"));
+    std::fs::copy(&minimal, &odd).unwrap();
+    let output = hipback()
+        .arg("validate")
+        .arg("--model")
+        .arg(&odd)
+        .output()
+        .unwrap();
+    assert_one_line_error(
+        &output,
+        "pelvis-\u{fffd}.glb: cannot read the model: the path is not UTF-8 text",
+    );
+    let odd_dir = out_dir.join(std::ffi::OsStr::from_bytes(b"scen\xfe"));
+    std::fs::create_dir_all(&odd_dir).unwrap();
+    std::fs::copy(
+        corpus.join("scenarios/out_of_range.scenario.ron"),
+        odd_dir.join("out_of_range.scenario.ron"),
+    )
+    .unwrap();
+    let output = hipback()
+        .arg("validate")
+        .arg("--scenarios")
+        .arg(&odd_dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("scen\u{fffd}/out_of_range.scenario.ron:9:35: 1.6 is outside 0–1"),
+        "{stderr}"
+    );
+    // A file where a folder is expected.
+    let output = hipback()
+        .arg("validate")
+        .arg("--scenarios")
+        .arg(&minimal)
+        .output()
+        .unwrap();
+    assert_one_line_error(&output, "minimal.glb: not a folder");
+}
+
+/// Each bad scenario file, dropped into the user's folder next to a good one, shows its
+/// message in the panel's error list; the good scenario stays shown and the app runs on.
+#[test]
+fn every_bad_scenario_file_shows_in_the_panel_and_the_last_good_state_stays() {
+    let user = temp_dir("bad-inputs-app");
+    let (mut app, _) = app_showing_mine(&user);
+    for case in bad_inputs(Via::Scenarios) {
+        let from = bad_inputs_dir().join(&case.input);
+        let to = user.join(from.file_name().unwrap());
+        std::fs::copy(&from, &to).unwrap();
+        reload(&mut app);
+        let errors: Vec<String> = app
+            .world()
+            .resource::<Scenarios>()
+            .errors()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(errors.len(), 1, "{}: {errors:?}", case.input);
+        assert!(
+            errors[0].contains(&case.expect),
+            "{}: {errors:?}",
+            case.input
+        );
+        // The panel lists it.
+        let state = hipback::scenario::panel::ScenarioPanelState {
+            errors: errors.clone(),
+            ..Default::default()
+        };
+        let harness = Harness::new_ui(|ui| hipback::scenario::panel::errors_ui(ui, &state));
+        harness.get_by_label(&format!("⚠ {}", errors[0]));
+        assert_eq!(app.world().resource::<ActiveScenario>().id, "mine");
+        assert!((shown(&app, "piriformis_l").tension_0_to_1 - 0.6).abs() < 1e-6);
+        // Fixed in place: the error goes.
+        let stem = to
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim_end_matches(FILE_SUFFIX);
+        let fixed = format!("fixed_{stem}");
+        std::fs::write(&to, custom_text(&fixed, "\"iliacus_r\": (tension: 0.1),")).unwrap();
+    }
+    reload(&mut app);
+    assert!(app.world().resource::<Scenarios>().errors().is_empty());
+}
+
+/// The bad referral files, in the folder the heat map reads, each give their own error in the
+/// pain-map panel while the bundled patterns still make the heat map; a pain drawing from a
+/// newer hipback is refused with its message and kept aside, not overwritten.
+#[test]
+fn bad_referral_files_and_a_newer_drawing_show_their_messages_and_the_heat_map_runs() {
+    use hipback::referral::plugin::{Painting, Referrals};
+    let corpus = bad_inputs_dir();
+    let cases = bad_inputs(Via::Referral);
+    let extra: Vec<std::path::PathBuf> = cases.iter().map(|c| corpus.join(&c.input)).collect();
+    let extra: Vec<&Path> = extra.iter().map(std::path::PathBuf::as_path).collect();
+    let folder = referral_folder("bad-inputs-heat", &extra);
+    let drawing_case = bad_inputs(Via::Drawing).remove(0);
+    let user = temp_dir("bad-inputs-heat-user");
+    let drawing = user.join("pain_drawing_newer.ron");
+    std::fs::copy(corpus.join(&drawing_case.input), &drawing).unwrap();
+    let mut app = interactive_app_with(ViewPreset::Posterior, {
+        let (folder, user, drawing) = (folder.clone(), user.clone(), drawing.clone());
+        move |app| {
+            app.insert_resource(ScenarioOptions {
+                user_dir: user,
+                ..ScenarioOptions::window("tight_piriformis", false)
+            })
+            .add_plugins((hipback::scenario::plugin, hipback::referral::plugin::plugin));
+            app.world_mut().resource_mut::<Referrals>().folder = Some(folder);
+            app.world_mut().resource_mut::<Painting>().path = drawing;
+        }
+    });
+    load_ready(&mut app);
+    wait_for_heat(&mut app);
+    settle(&mut app, 5);
+    let referrals = app.world().resource::<Referrals>();
+    let errors: Vec<String> = referrals.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(errors.len(), cases.len(), "{errors:?}");
+    for case in &cases {
+        assert!(
+            errors.iter().any(|e| e.contains(&case.expect)),
+            "{}: {errors:?}",
+            case.expect
+        );
+    }
+    // Every source still has its bundled pattern: the heat map runs on the good data.
+    assert_eq!(referrals.files.len(), 8);
+    assert!(mean_heat(&app, "buttock_upper_r", false) > 0.0);
+    let status = app
+        .world()
+        .resource::<Painting>()
+        .status
+        .clone()
+        .unwrap_or_default();
+    assert!(status.contains(&drawing_case.expect), "{status}");
+    assert!(!drawing.exists(), "the newer drawing was not kept aside");
+    let kept: Vec<_> = std::fs::read_dir(&user)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("pain_drawing_newer.ron.unusable-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Window edge cases: minimised (0×0), 1×1, a new scale factor. Nothing may panic, and the
+// camera and picking must stay finite while the window is tiny and after it is back.
+
+/// The camera's transform and projection are finite numbers.
+fn camera_is_finite(app: &mut App) -> bool {
+    let mut q = app
+        .world_mut()
+        .query_filtered::<(&GlobalTransform, &Projection, &Camera), With<MainCamera>>();
+    let (transform, projection, camera) = q.single(app.world()).unwrap();
+    let matrix_ok = transform.to_matrix().is_finite();
+    let projection_ok = match projection {
+        Projection::Perspective(p) => p.aspect_ratio.is_finite() && p.fov.is_finite(),
+        _ => true,
+    };
+    let clip_ok = camera.clip_from_view().is_finite();
+    matrix_ok && projection_ok && clip_ok
+}
+
+fn set_window(app: &mut App, change: impl FnOnce(&mut Window)) {
+    let entity = primary_window(app);
+    let mut window = app.world_mut().get_mut::<Window>(entity).unwrap();
+    change(&mut window);
+}
+
+#[test]
+fn minimising_a_one_pixel_window_and_a_new_scale_factor_do_not_break_the_camera() {
+    let mut app = interactive_app(ViewPreset::Posterior);
+    load_ready(&mut app);
+    settle(&mut app, 10);
+    assert!(camera_is_finite(&mut app));
+    let centre = world_centre(&mut app, "piriformis_r");
+    let steps: [(&str, fn(&mut Window)); 5] = [
+        ("minimised (0×0)", |w| {
+            w.resolution.set_physical_resolution(0, 0);
+        }),
+        ("1×1", |w| w.resolution.set_physical_resolution(1, 1)),
+        ("scale factor 3", |w| {
+            w.resolution.set_physical_resolution(640, 480);
+            w.resolution.set_scale_factor_override(Some(3.0));
+        }),
+        ("scale factor 0.5", |w| {
+            w.resolution.set_scale_factor_override(Some(0.5));
+        }),
+        ("back", |w| {
+            w.resolution.set_scale_factor_override(None);
+            w.resolution
+                .set_physical_resolution(WINDOW_PX.0, WINDOW_PX.1);
+        }),
+    ];
+    for (what, change) in steps {
+        set_window(&mut app, change);
+        // The pointer moves and clicks and the wheel turns while the window is in that state.
+        move_pointer(&mut app, Vec2::new(0.5, 0.5));
+        click(&mut app, Vec2::new(0.5, 0.5));
+        let window = primary_window(&mut app);
+        app.world_mut().write_message(MouseWheel {
+            unit: MouseScrollUnit::Line,
+            x: 0.0,
+            y: 1.0,
+            window,
+            phase: TouchPhase::Moved,
+        });
+        settle(&mut app, 10);
+        assert!(
+            camera_is_finite(&mut app),
+            "{what}: the camera is not finite"
+        );
+        let offset = camera_offset(&mut app);
+        assert!(offset.is_finite(), "{what}: {offset}");
+    }
+    // Back to the full window: picking works again.
+    let at = project(&mut app, centre);
+    assert!(at.is_finite(), "{at}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Long sessions and fuzzing, short versions (the long runs are in docs/reliability.md).
+
+/// `hipback soak`, briefly: random changes run without a panic and the report is printed.
+#[test]
+fn a_short_soak_run_changes_everything_without_a_panic() {
+    let output = hipback()
+        .args(["soak", "--frames", "300", "--seed", "7"])
+        .output()
+        .unwrap();
+    common::assert_success(&output, "hipback soak");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary = stdout
+        .lines()
+        .find(|l| l.starts_with("soak: 300 frames, "))
+        .unwrap_or_else(|| panic!("no summary in: {stdout}"));
+    let changes: u32 = summary
+        .trim_start_matches("soak: 300 frames, ")
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    // A change every 1–40 frames.
+    assert!(changes >= 300 / 40, "{summary}");
+    assert!(stdout.contains("frame    300:"), "{stdout}");
+}
+
+/// Each fuzz target, for two seconds: many cases, no panic (the long runs are in the docs).
+#[test]
+fn a_short_fuzz_run_finds_no_panic() {
+    use hipback::fuzz::{FuzzTarget, fuzz};
+    for target in [FuzzTarget::Scenario, FuzzTarget::Referral, FuzzTarget::Glb] {
+        let report = fuzz(target, Duration::from_secs(2), 11);
+        assert!(report.cases > 50, "{target:?}: {report:?}");
+        assert_eq!(report.panics, 0, "{target:?}: {:?}", report.crashing_inputs);
+    }
 }

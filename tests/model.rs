@@ -2,6 +2,11 @@
 //! morphs and rig, landmarks, attachments, containment, skin regions, nerve variants, sizes
 //! and budgets. Pure data: the glb is read with the gltf crate (tests/common/glb.rs), no
 //! renderer.
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed unwrap is a failed test, with its message"
+)]
 
 mod common;
 

@@ -3,6 +3,10 @@
 //! triangles put in front at each pixel (rasterised here on the CPU with the app's own camera),
 //! every view and layer set, a failed PNG write, and a real-window smoke test under
 //! `xvfb-run`. Missing Vulkan or xvfb-run makes these tests fail with a clear message.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is a failed test, with its message"
+)]
 
 mod common;
 

@@ -54,6 +54,12 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Time frames off-screen: bare Bevy against hipback with everything on, alternating runs.
     Bench(crate::bench::BenchArgs),
+    /// A long headless session: random scenario, posture, layer and heat changes (seeded),
+    /// resident memory sampled every 1 000 frames; exit 2 on a panic or too much growth.
+    Soak(crate::soak::SoakArgs),
+    /// Developer tool: mutate valid files and feed them to a parser for a time budget.
+    #[command(hide = true)]
+    Fuzz(crate::fuzz::FuzzArgs),
 }
 
 /// Options shared by every command that shows the model.
@@ -337,6 +343,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             (None, None) => run_validate(&cli.window.model),
         },
         Some(Command::Bench(args)) => run_bench(&cli.window.model, &args),
+        Some(Command::Soak(args)) => run_soak(&cli.window.model, &args),
+        Some(Command::Fuzz(args)) => Ok(crate::fuzz::run(&args)),
     }
 }
 
@@ -359,6 +367,27 @@ fn run_bench(model: &ModelArgs, args: &crate::bench::BenchArgs) -> Result<ExitCo
     Ok(crate::bench::run(args, model_path, || {
         app::bench_app(&options, args.size)
     }))
+}
+
+/// The off-screen app with everything on and its camera off (nothing is drawn: the soak
+/// measures the app's own state, not the renderer's), starting healthy and standing.
+fn run_soak(model: &ModelArgs, args: &crate::soak::SoakArgs) -> Result<ExitCode, String> {
+    let viewer = prepare(model, ViewPreset::Posterior, LayerSettings::default())?;
+    let options = AppOptions {
+        viewer,
+        scenario: ScenarioOptions::window(HEALTHY, false),
+        guidance: None,
+        heat: HeatSettings::default(),
+        posture: PostureOptions::default(),
+    };
+    Ok(crate::soak::run(
+        || {
+            let mut app = app::bench_app(&options, (320, 240));
+            app::finish_plugins(&mut app);
+            app
+        },
+        args,
+    ))
 }
 
 fn model_path(args: &ModelArgs) -> PathBuf {

@@ -139,7 +139,7 @@ impl PostureFile {
         let parsed: PostureFile = ron::from_str(text).map_err(|e| PostureDataError {
             file: file.to_owned(),
             location: Some((e.span.start.line, e.span.start.col)),
-            message: e.code.to_string(),
+            message: crate::scenario::file::ron_message(&e.code),
         })?;
         let at = |needle: &str, message: String| PostureDataError {
             file: file.to_owned(),

@@ -201,10 +201,22 @@ fn format_version() -> u32 {
 pub fn parse(bytes: &[u8], file: &str) -> Result<ReferralFile, ScenarioError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| ScenarioError::whole_file(file, "not UTF-8 text"))?;
+    // A newer hipback's file: say so before its new fields read as errors.
+    if let Some(version) = crate::scenario::file::declared_version(text)
+        && version > FORMAT_VERSION
+    {
+        return Err(ScenarioError {
+            file: file.to_owned(),
+            location: crate::scenario::file::find_line_col(text, "version"),
+            message: format!(
+                "written by a newer hipback (format {version}; this one reads up to {FORMAT_VERSION})"
+            ),
+        });
+    }
     let referral: ReferralFile = ron::from_str(text).map_err(|e| ScenarioError {
         file: file.to_owned(),
         location: Some((e.span.start.line, e.span.start.col)),
-        message: e.code.to_string(),
+        message: crate::scenario::file::ron_message(&e.code),
     })?;
     let at = |needle: &str, message: String| ScenarioError {
         file: file.to_owned(),

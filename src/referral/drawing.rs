@@ -104,21 +104,25 @@ pub fn load(path: &Path, vertex_count: usize, skin_fingerprint: u64) -> Loaded {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Nothing,
         Err(e) => return Loaded::Unusable(format!("{label}: cannot read: {e}")),
     };
+    // A newer hipback's file: say so before its new fields read as errors.
+    if let Some(version) = crate::scenario::file::declared_version(&text)
+        && version > FORMAT_VERSION
+    {
+        return Loaded::Unusable(format!(
+            "{label}: written by a newer hipback (format {version}; this one reads up to {FORMAT_VERSION})"
+        ));
+    }
     let file: DrawingFile = match ron::from_str(&text) {
         Ok(file) => file,
         Err(e) => {
             return Loaded::Unusable(format!(
                 "{label}:{}:{}: {}",
-                e.span.start.line, e.span.start.col, e.code
+                e.span.start.line,
+                e.span.start.col,
+                crate::scenario::file::ron_message(&e.code)
             ));
         }
     };
-    if file.version > FORMAT_VERSION {
-        return Loaded::Unusable(format!(
-            "{label}: written by a newer hipback (format {})",
-            file.version
-        ));
-    }
     if file.vertex_count != vertex_count || file.skin_fingerprint != skin_fingerprint {
         return Loaded::Unusable(format!("{label}: drawn on another model's skin"));
     }

@@ -51,6 +51,8 @@ pub struct Referrals {
     pub files: Vec<ReferralFile>,
     /// Problems, one per bad file.
     pub errors: Vec<ScenarioError>,
+    /// The folder the patterns are read from at start-up (default: the bundled one).
+    pub folder: Option<std::path::PathBuf>,
 }
 
 /// The skin as a surface and its precomputed fields (once ready).
@@ -218,7 +220,10 @@ fn report_readiness(
 }
 
 fn load_referrals(mut referrals: ResMut<Referrals>) {
-    let dir = crate::viewer::assets_dir().join(data::REFERRAL_FOLDER);
+    let dir = referrals
+        .folder
+        .clone()
+        .unwrap_or_else(|| crate::viewer::assets_dir().join(data::REFERRAL_FOLDER));
     let (files, errors) = data::load_folder(&dir);
     for e in &errors {
         error!("{e}");

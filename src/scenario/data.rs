@@ -175,7 +175,7 @@ pub fn parse_ron<T: for<'de> Deserialize<'de>>(
     ron::from_str(text).map_err(|e| ScenarioError {
         file: file.to_owned(),
         location: Some((e.span.start.line, e.span.start.col)),
-        message: e.code.to_string(),
+        message: crate::scenario::file::ron_message(&e.code),
     })
 }
 

@@ -522,10 +522,26 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<ScenarioFile, ScenarioError> {
     let scenario: ScenarioFile = ron::from_str(text).map_err(|e| ScenarioError {
         file: file.to_owned(),
         location: Some((e.span.start.line, e.span.start.col)),
-        message: e.code.to_string(),
+        message: ron_message(&e.code),
     })?;
     check(&scenario, text, file)?;
     Ok(scenario)
+}
+
+/// A RON error in plain words: the value or field that is not known and the ones that are,
+/// without the Rust type names RON puts in its messages (such as the name of the enum).
+pub fn ron_message(code: &ron::Error) -> String {
+    match code {
+        ron::Error::NoSuchEnumVariant {
+            expected, found, ..
+        } => format!("unknown value `{found}` (one of: {})", expected.join(", ")),
+        ron::Error::NoSuchStructField {
+            expected, found, ..
+        } => format!("unknown field `{found}` (known: {})", expected.join(", ")),
+        ron::Error::MissingStructField { field, .. } => format!("`{field}` is missing"),
+        ron::Error::DuplicateStructField { field, .. } => format!("`{field}` is given twice"),
+        other => other.to_string(),
+    }
 }
 
 /// Checks that need the whole file (the parser has already checked every value).
@@ -577,7 +593,7 @@ fn check(s: &ScenarioFile, text: &str, file: &str) -> Result<(), ScenarioError> 
 }
 
 /// The `version:` number a file declares, if it can be read without parsing the rest.
-fn declared_version(text: &str) -> Option<u32> {
+pub fn declared_version(text: &str) -> Option<u32> {
     let start = text.find("version")?;
     let rest = text[start + "version".len()..]
         .trim_start()

@@ -53,6 +53,16 @@ pub enum ModelError {
         /// Each problem in a few words, e.g. "missing structure `piriformis_l`".
         problems: Vec<String>,
     },
+    /// The structures are there but their data is damaged: a buffer, view or accessor that
+    /// reaches past the data the file holds, or vertex positions that are not numbers.
+    #[error("{path}: damaged model data: {}", .problems.join("; "))]
+    Damaged {
+        /// The file.
+        path: String,
+        /// Each problem with its JSON pointer, e.g. "/accessors/3 (POSITION of mesh `sacrum`):
+        /// vertex 7 is NaN".
+        problems: Vec<String>,
+    },
 }
 
 /// What a valid model contains.
@@ -82,6 +92,19 @@ pub fn material_name(layer: Layer) -> &'static str {
 /// a one-primitive mesh of the same name and the right material, and the rig root present.
 pub fn validate_model_file(path: &Path) -> Result<ModelSummary, ModelError> {
     let label = path.display().to_string();
+    if path.is_dir() {
+        return Err(ModelError::Unreadable {
+            path: label,
+            reason: "is a folder, not a file".to_owned(),
+        });
+    }
+    // Bevy finds the loader by the file's extension, which it reads only from UTF-8 names.
+    if path.to_str().is_none() {
+        return Err(ModelError::Unreadable {
+            path: label,
+            reason: "the path is not UTF-8 text (rename the file or its folder)".to_owned(),
+        });
+    }
     let bytes = std::fs::read(path).map_err(|e| ModelError::Unreadable {
         path: label.clone(),
         reason: e.to_string(),
@@ -89,26 +112,310 @@ pub fn validate_model_file(path: &Path) -> Result<ModelSummary, ModelError> {
     validate_model_bytes(&bytes, &label)
 }
 
-/// [`validate_model_file`] on bytes already read; `label` names the file in errors.
+/// [`validate_model_file`] on bytes already read; `label` names the file in errors. Never
+/// panics and never allocates more than the file's size, whatever the bytes: every buffer,
+/// view and accessor is checked against the data the file holds before a vertex is read.
 pub fn validate_model_bytes(bytes: &[u8], label: &str) -> Result<ModelSummary, ModelError> {
-    let gltf = gltf::Gltf::from_slice(bytes).map_err(|e| ModelError::Invalid {
+    let invalid = |reason: String| ModelError::Invalid {
         path: label.to_owned(),
-        reason: e.to_string(),
-    })?;
+        reason,
+    };
+    if bytes.is_empty() {
+        return Err(invalid("the file is empty".to_owned()));
+    }
+    if let Some(declared) = glb_declared_length(bytes)
+        && declared != bytes.len() as u64
+    {
+        return Err(invalid(format!(
+            "the GLB header says the file is {declared} bytes long but it has {} (truncated or damaged)",
+            bytes.len()
+        )));
+    }
+    // gltf-json 1.4's validation indexes the accessor list with each POSITION attribute
+    // before checking the index, and panics on a bad one (found by `hipback fuzz`): check
+    // the indices on the unvalidated document first.
+    let unchecked =
+        gltf::Gltf::from_slice_without_validation(bytes).map_err(|e| invalid(e.to_string()))?;
+    if let Some(problem) = missing_accessor(unchecked.document.as_json()) {
+        return Err(invalid(problem));
+    }
+    let gltf = gltf::Gltf::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
     let doc = &gltf.document;
     let problems = model_problems(doc);
-    if problems.is_empty() {
-        Ok(ModelSummary {
-            structures: Structure::all().len(),
-            nodes: doc.nodes().count(),
-            meshes: doc.meshes().count(),
-        })
-    } else {
-        Err(ModelError::Incomplete {
+    if !problems.is_empty() {
+        return Err(ModelError::Incomplete {
             path: label.to_owned(),
             problems,
-        })
+        });
     }
+    let damage = data_problems(doc, gltf.blob.as_deref());
+    if !damage.is_empty() {
+        return Err(ModelError::Damaged {
+            path: label.to_owned(),
+            problems: damage,
+        });
+    }
+    Ok(ModelSummary {
+        structures: Structure::all().len(),
+        nodes: doc.nodes().count(),
+        meshes: doc.meshes().count(),
+    })
+}
+
+/// The first mesh attribute or morph target that names an accessor the file does not have.
+fn missing_accessor(root: &gltf::json::Root) -> Option<String> {
+    let count = root.accessors.len();
+    for (m, mesh) in root.meshes.iter().enumerate() {
+        for (p, primitive) in mesh.primitives.iter().enumerate() {
+            let pointer = format!("/meshes/{m}/primitives/{p}");
+            let attributes = primitive
+                .attributes
+                .values()
+                .map(|i| ("attributes", i.value()));
+            let targets = primitive.targets.iter().flatten().flat_map(|t| {
+                [t.positions, t.normals, t.tangents]
+                    .into_iter()
+                    .flatten()
+                    .map(|i| ("targets", i.value()))
+            });
+            let indices = primitive.indices.map(|i| ("indices", i.value()));
+            if let Some((what, index)) = attributes
+                .chain(targets)
+                .chain(indices)
+                .find(|(_, index)| *index >= count)
+            {
+                return Some(format!(
+                    "{pointer}/{what}: accessor {index} does not exist (the file has {count})"
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// The total length a GLB header declares (bytes 8–12), if `bytes` start like a GLB.
+fn glb_declared_length(bytes: &[u8]) -> Option<u64> {
+    let header = bytes.get(0..12)?;
+    if header.get(0..4)? != b"glTF" {
+        return None;
+    }
+    let length: [u8; 4] = header.get(8..12)?.try_into().ok()?;
+    Some(u64::from(u32::from_le_bytes(length)))
+}
+
+/// The morph target a structure's mesh must have (by name), if any: `tense` on muscles,
+/// `compressed` on nerves (see [`crate::viewer::look`]).
+pub fn expected_morph_target(layer: Layer) -> Option<&'static str> {
+    match layer {
+        Layer::Muscles => Some("tense"),
+        Layer::Nerves => Some("compressed"),
+        Layer::Bones | Layer::Discs | Layer::Joints | Layer::Skin => None,
+    }
+}
+
+/// The morph target names a mesh declares (`extras.targetNames`).
+fn morph_target_names(mesh: &gltf::Mesh) -> Vec<String> {
+    mesh.extras()
+        .as_ref()
+        .and_then(|raw| serde_json::from_str::<serde_json::Value>(raw.get()).ok())
+        .and_then(|extras| {
+            extras.get("targetNames").and_then(|names| {
+                names.as_array().map(|names| {
+                    names
+                        .iter()
+                        .map(|n| n.as_str().unwrap_or("<not a name>").to_owned())
+                        .collect()
+                })
+            })
+        })
+        .unwrap_or_default()
+}
+
+/// Buffers, views and accessors that reach past the file's data, and positions (of every
+/// mesh and morph target) that are not finite numbers, each with its JSON pointer.
+fn data_problems(doc: &gltf::Document, blob: Option<&[u8]>) -> Vec<String> {
+    let mut problems = Vec::new();
+    let blob_len = blob.map_or(0, <[u8]>::len) as u64;
+    for buffer in doc.buffers() {
+        let pointer = format!("/buffers/{}", buffer.index());
+        match buffer.source() {
+            gltf::buffer::Source::Bin if buffer.length() as u64 > blob_len => {
+                problems.push(format!(
+                    "{pointer}: declares {} bytes but the BIN chunk holds {blob_len}",
+                    buffer.length()
+                ));
+            }
+            gltf::buffer::Source::Bin => {}
+            gltf::buffer::Source::Uri(uri) => problems.push(format!(
+                "{pointer}: refers to the outside file `{uri}` (the model must be one self-contained .glb)"
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        return problems;
+    }
+    for view in doc.views() {
+        let end = view.offset() as u64 + view.length() as u64;
+        if end > view.buffer().length() as u64 {
+            problems.push(format!(
+                "/bufferViews/{}: bytes {}–{end} lie past the end of its buffer ({} bytes)",
+                view.index(),
+                view.offset(),
+                view.buffer().length()
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return problems;
+    }
+    for accessor in doc.accessors() {
+        let pointer = format!("/accessors/{}", accessor.index());
+        let element = accessor.size() as u64;
+        let count = accessor.count() as u64;
+        match accessor.view() {
+            Some(view) => {
+                let stride = view.stride().map_or(element, |s| s as u64);
+                if let Some(problem) =
+                    past_view(count, stride, element, accessor.offset() as u64, &view)
+                {
+                    problems.push(format!("{pointer}: {problem}"));
+                }
+            }
+            // No view: zeros (for a sparse accessor) that a loader allocates, so the count
+            // must be one the file could plausibly describe.
+            None if count > blob_len => problems.push(format!(
+                "{pointer}: {count} elements without data, more than the file's {blob_len} bytes could describe"
+            )),
+            None => {}
+        }
+        if let Some(sparse) = accessor.sparse() {
+            let changed = sparse.count() as u64;
+            let indices = sparse.indices();
+            let values = sparse.values();
+            let index_size = indices.index_type().size() as u64;
+            if changed > count {
+                problems.push(format!(
+                    "{pointer}/sparse: changes {changed} of only {count} elements"
+                ));
+            } else if let Some(problem) = past_view(
+                changed,
+                index_size,
+                index_size,
+                indices.offset() as u64,
+                &indices.view(),
+            )
+            .or_else(|| {
+                past_view(
+                    changed,
+                    element,
+                    element,
+                    values.offset() as u64,
+                    &values.view(),
+                )
+            }) {
+                problems.push(format!("{pointer}/sparse: {problem}"));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return problems;
+    }
+    let Some(blob) = blob else {
+        return problems;
+    };
+    let mut checked = BTreeSet::new();
+    for mesh in doc.meshes() {
+        let mesh_name = mesh.name().unwrap_or("<unnamed>");
+        for primitive in mesh.primitives() {
+            let targets = primitive
+                .morph_targets()
+                .filter_map(|t| t.positions().map(|a| (a, "morph target POSITION")));
+            let positions = primitive
+                .get(&gltf::Semantic::Positions)
+                .map(|a| (a, "POSITION"));
+            for (accessor, what) in positions.into_iter().chain(targets) {
+                if !checked.insert(accessor.index()) {
+                    continue;
+                }
+                if let Some(problem) = non_finite_position(&accessor, blob) {
+                    problems.push(format!(
+                        "/accessors/{} ({what} of mesh `{mesh_name}`): {problem}",
+                        accessor.index()
+                    ));
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// Why `count` elements of `element` bytes, `stride` apart from `offset`, do not fit in
+/// `view` (u64 arithmetic: no overflow for any u32-sized count and stride).
+fn past_view(
+    count: u64,
+    stride: u64,
+    element: u64,
+    offset: u64,
+    view: &gltf::buffer::View,
+) -> Option<String> {
+    let needed = offset + count.saturating_sub(1) * stride + element;
+    (count > 0 && needed > view.length() as u64).then(|| {
+        format!(
+            "{count} elements need {needed} bytes but its view /bufferViews/{} has {}",
+            view.index(),
+            view.length()
+        )
+    })
+}
+
+/// The first vertex of a position accessor (already checked to lie inside `blob`) that is
+/// not a finite number, in words.
+fn non_finite_position(accessor: &gltf::Accessor, blob: &[u8]) -> Option<String> {
+    if accessor.data_type() != gltf::accessor::DataType::F32
+        || accessor.dimensions() != gltf::accessor::Dimensions::Vec3
+    {
+        return Some("positions must be three 32-bit floats".to_owned());
+    }
+    if let Some(view) = accessor.view()
+        && let Some((vertex, value)) = first_non_finite(
+            blob,
+            view.offset() + accessor.offset(),
+            view.stride().unwrap_or(12),
+            accessor.count(),
+        )
+    {
+        return Some(format!("vertex {vertex} has a position of {value}"));
+    }
+    let sparse = accessor.sparse()?;
+    let values = sparse.values();
+    let (k, value) = first_non_finite(
+        blob,
+        values.view().offset() + values.offset(),
+        12,
+        sparse.count(),
+    )?;
+    Some(format!("sparse value {k} is a position of {value}"))
+}
+
+/// The first of `count` three-float elements, `stride` bytes apart from `start`, with a
+/// coordinate that is not a finite number: its number and that coordinate.
+fn first_non_finite(
+    blob: &[u8],
+    start: usize,
+    stride: usize,
+    count: usize,
+) -> Option<(usize, f32)> {
+    (0..count).find_map(|vertex| {
+        let at = start + vertex * stride;
+        (0..3).find_map(|axis| {
+            let bytes: [u8; 4] = blob
+                .get(at + axis * 4..at + axis * 4 + 4)?
+                .try_into()
+                .ok()?;
+            let value = f32::from_le_bytes(bytes);
+            (!value.is_finite()).then_some((vertex, value))
+        })
+    })
 }
 
 /// Every problem with a parsed glTF document, in structure order.
@@ -139,6 +446,21 @@ fn model_problems(doc: &gltf::Document) -> Vec<String> {
                 "mesh `{name}` has {} primitives (expected 1)",
                 primitives.len()
             ));
+        }
+        if let Some(target) = expected_morph_target(structure.layer()) {
+            let names = morph_target_names(&mesh);
+            let counts: Vec<usize> = primitives
+                .iter()
+                .map(|p| p.morph_targets().count())
+                .collect();
+            if names.is_empty() || counts.contains(&0) {
+                problems.push(format!("mesh `{name}` has no morph target `{target}`"));
+            } else if names != [target] || counts.iter().any(|c| *c != 1) {
+                problems.push(format!(
+                    "mesh `{name}` has morph targets [{}] (expected just `{target}`)",
+                    names.join(", ")
+                ));
+            }
         }
         let expected = material_name(structure.layer());
         for primitive in &primitives {

@@ -3,6 +3,11 @@
 //! full world transform (translation, rotation and scale of the node and all its parents);
 //! skinned meshes by their skin in the bind pose (the joints' world transforms times the
 //! inverse bind matrices, blended by the vertex weights).
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed unwrap is a failed test, with its message"
+)]
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -3,6 +3,10 @@
 // Each test binary uses a different part of these fixtures, so `dead_code` cannot be
 // `expect`ed: whether it fires depends on the binary.
 #![allow(dead_code, reason = "each test binary uses a different part")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is a failed test, with its message"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
