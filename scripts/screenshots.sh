@@ -18,6 +18,13 @@ for view in anterior posterior left superior; do
     --out "$out/model-$view.png"
 done
 "$bin" screenshot --view posterior --size 640x480 --layers bones,si --out "$out/bones-posterior.png"
+# Close-ups: the lumbar spine from the subject's left (bones, discs, the nerve roots), and the
+# deep right buttock from behind (the tight_piriformis story fades gluteus maximus there).
+"$bin" screenshot --view left --size 640x480 --layers bones,discs,nerve,si \
+  --focus 0,0.13,-0.09 --distance 0.42 --out "$out/model-lumbar-left.png"
+"$bin" screenshot --scenario tight_piriformis --view posterior --size 640x480 \
+  --layers bones,muscles,nerve,si --focus=-0.08,-0.07,-0.1 --distance 0.38 \
+  --out "$out/model-deep-buttock-posterior.png"
 "$bin" screenshot --view anterior --size 640x480 --layers bones,si --out "$out/bones-anterior.png"
 
 # Scenarios: before and after, each in its story view (the scenario's own camera), without

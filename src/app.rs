@@ -162,6 +162,7 @@ pub fn bench_app(options: &AppOptions, size: (u32, u32)) -> App {
         width_px: size.0,
         height_px: size.1,
         view: options.viewer.view,
+        framing: viewer::camera::Framing::default(),
     })
     .add_plugins(screenshot::offscreen_camera_plugin);
     app

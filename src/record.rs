@@ -94,6 +94,7 @@ pub fn plugin(app: &mut App) {
             width_px: recording.width_px,
             height_px: recording.height_px,
             view: recording.view,
+            framing: crate::viewer::camera::Framing::default(),
         });
     }
     app.init_resource::<Frames>()

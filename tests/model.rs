@@ -2129,3 +2129,420 @@ fn no_muscle_vertex_passes_more_than_2_mm_into_bone_in_any_posture() {
         worst_overall.1
     );
 }
+
+// Issue 7, "The model, second pass": what a clinician noticed, one check each.
+
+/// The iliac crest of `side`, ASIS to PSIS, as landmarks.
+fn crest_of(side: Side) -> Vec<Vec3> {
+    (0..)
+        .map_while(|i| {
+            anatomy()
+                .landmark(&format!("iliac_crest_{i:02}"), side)
+                .ok()
+        })
+        .collect()
+}
+
+/// Points every `step_m` along a polyline, from landmark `from` to landmark `to` (indices).
+fn crest_points(crest: &[Vec3], from: usize, to: usize, step_m: f32) -> Vec<Vec3> {
+    let part = &crest[from..=to];
+    let total = polyline_length_m(part);
+    let n = (total / step_m).ceil() as usize;
+    (0..=n)
+        .map(|k| along_m(part, total * k as f32 / n as f32, 0.001).0)
+        .collect()
+}
+
+/// The distance from `p` to a mesh's surface.
+fn distance_to_mesh_m(p: Vec3, m: &TriMesh) -> f32 {
+    m.triangles()
+        .map(|t| point_triangle_distance(p, t))
+        .fold(f32::MAX, f32::min)
+}
+
+/// The least distance between a mesh's vertices and another mesh's surface.
+fn gap_m(from: &TriMesh, to: &TriMesh) -> f32 {
+    from.positions
+        .iter()
+        .map(|p| distance_to_mesh_m(*p, to))
+        .fold(f32::MAX, f32::min)
+}
+
+/// Connected pieces of a mesh (vertices at the same place count as one).
+fn pieces(m: &TriMesh) -> usize {
+    let key = |p: Vec3| {
+        let q = (p * 1e5).round();
+        (q.x as i64, q.y as i64, q.z as i64)
+    };
+    let mut id: BTreeMap<(i64, i64, i64), usize> = BTreeMap::new();
+    let welded: Vec<usize> = m
+        .positions
+        .iter()
+        .map(|p| {
+            let n = id.len();
+            *id.entry(key(*p)).or_insert(n)
+        })
+        .collect();
+    let mut parent: Vec<usize> = (0..id.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for t in m.indices.chunks(3) {
+        for k in 1..3 {
+            let (a, b) = (
+                root(&mut parent, welded[t[0] as usize]),
+                root(&mut parent, welded[t[k] as usize]),
+            );
+            parent[a] = b;
+        }
+    }
+    (0..parent.len())
+        .filter(|i| root(&mut parent, *i) == *i)
+        .count()
+}
+
+/// Point 1: the psoas arises from the sides of T12–L4 and their discs, and rises no higher
+/// than the top vertebra of the model.
+#[test]
+#[ignore = "issue 7 point 1, not fixed: the psoas stays 11 mm off T12 (run with --ignored)"]
+fn psoas_rises_no_higher_than_the_spine_and_reaches_t12_to_l4() {
+    let t12 = &mesh(st(StructureKind::VertebraT12, Side::Midline)).mesh;
+    let top_m = t12.bounds().1.y;
+    for side in SIDES {
+        let psoas = &mesh(st(StructureKind::PsoasMajor, side)).mesh;
+        let high = psoas.bounds().1.y;
+        println!(
+            "{side:?}: psoas top {:.1} mm, T12 top {:.1} mm",
+            high * 1000.0,
+            top_m * 1000.0
+        );
+        assert!(
+            high <= top_m,
+            "{side:?}: the psoas rises {:.1} mm above T12",
+            (high - top_m) * 1000.0
+        );
+        for v in [
+            StructureKind::VertebraT12,
+            StructureKind::VertebraL1,
+            StructureKind::VertebraL2,
+            StructureKind::VertebraL3,
+            StructureKind::VertebraL4,
+        ] {
+            let bone = &mesh(st(v, Side::Midline)).mesh;
+            let d = gap_m(psoas, bone);
+            println!("{side:?}: psoas to {v:?}: {:.1} mm", d * 1000.0);
+            // Lying on the bone: the usual soft-tissue gap plus the meshes' smoothing.
+            assert!(
+                d <= 0.004,
+                "{side:?}: the psoas misses {v:?} by {:.1} mm",
+                d * 1000.0
+            );
+        }
+    }
+}
+
+/// Point 3 and the gaps of point 7: every muscle and nerve is one piece (gluteus medius was
+/// two, the L4–L5 roots ended apart from S1–S3).
+#[test]
+#[ignore = "issue 7 points 3 and 7, not fixed: gluteus medius and the nerves are in several pieces (run with --ignored)"]
+fn every_muscle_and_nerve_is_one_connected_piece() {
+    let mut bad = Vec::new();
+    for (name, d) in soft_meshes() {
+        let n = pieces(&d.mesh);
+        if n != 1 {
+            bad.push(format!("{name}: {n} pieces"));
+        }
+    }
+    assert!(bad.is_empty(), "{bad:?}");
+}
+
+/// Point 3: gluteus medius fans over the outer ilium from the crest, all along it from just
+/// behind the ASIS to the posterior gluteal line, with no gap at the top.
+#[test]
+#[ignore = "issue 7 point 3, not fixed: gluteus medius stays up to 19 mm off the crest (run with --ignored)"]
+fn gluteus_medius_reaches_the_crest_all_along() {
+    for side in SIDES {
+        let medius = &mesh(st(StructureKind::GluteusMedius, side)).mesh;
+        let crest = crest_of(side);
+        // Landmarks 2…7: from 3 cm behind the ASIS to above the posterior gluteal line.
+        let worst = crest_points(&crest, 2, 7, 0.005)
+            .into_iter()
+            .map(|p| distance_to_mesh_m(p, medius))
+            .fold(0.0f32, f32::max);
+        println!(
+            "{side:?}: gluteus medius, farthest crest point {:.1} mm",
+            worst * 1000.0
+        );
+        assert!(
+            worst <= 0.012,
+            "{side:?}: part of the crest is {:.1} mm from gluteus medius",
+            worst * 1000.0
+        );
+    }
+}
+
+/// Point 3: gluteus minimus is a broad fan whose origin comes within 5 cm of the crest.
+#[test]
+#[ignore = "issue 7 point 3, not fixed: the gluteus minimus origin spans 58 mm, not 6 cm (run with --ignored)"]
+fn gluteus_minimus_is_a_broad_fan_within_5_cm_of_the_crest() {
+    for side in SIDES {
+        let minimus = &mesh(st(StructureKind::GluteusMinimus, side)).mesh;
+        let crest = crest_points(&crest_of(side), 0, 11, 0.003);
+        let d = minimus
+            .positions
+            .iter()
+            .map(|p| {
+                crest
+                    .iter()
+                    .map(|c| (*c - *p).length())
+                    .fold(f32::MAX, f32::min)
+            })
+            .fold(f32::MAX, f32::min);
+        // Broad: its origin (above the acetabulum's top) spans front to back.
+        let hjc = anatomy().landmark("hip_joint_centre", side).unwrap();
+        let (z0, z1) = minimus
+            .positions
+            .iter()
+            .filter(|p| p.y > hjc.y + 0.03)
+            .fold((f32::MAX, f32::MIN), |r, p| (r.0.min(p.z), r.1.max(p.z)));
+        println!(
+            "{side:?}: gluteus minimus {:.1} mm from the crest, origin {:.1} mm front to back",
+            d * 1000.0,
+            (z1 - z0) * 1000.0
+        );
+        assert!(d <= 0.05, "{side:?}: {:.1} mm from the crest", d * 1000.0);
+        assert!(
+            z1 - z0 >= 0.06,
+            "{side:?}: the origin spans only {:.1} mm",
+            (z1 - z0) * 1000.0
+        );
+    }
+}
+
+/// Point 4: the iliacus arises from the upper two-thirds of the iliac fossa and the inner
+/// lip of the crest: it comes within 1.5 cm of the crest from the front to the back of the
+/// fossa.
+#[test]
+#[ignore = "issue 7 point 4, not fixed: the iliacus stops 2–5 cm from the crest (run with --ignored)"]
+fn iliacus_reaches_within_1_5_cm_of_the_crest() {
+    for side in SIDES {
+        let iliacus = &mesh(st(StructureKind::Iliacus, side)).mesh;
+        let crest = crest_of(side);
+        let ds: Vec<f32> = [2, 4, 6, 8]
+            .iter()
+            .map(|i| distance_to_mesh_m(crest[*i], iliacus))
+            .collect();
+        println!("{side:?}: iliacus from crest landmarks 2, 4, 6, 8: {ds:.3?} m");
+        for (i, d) in [2, 4, 6, 8].iter().zip(&ds) {
+            assert!(
+                *d <= 0.015,
+                "{side:?}: the iliacus is {:.1} mm below crest landmark {i}",
+                d * 1000.0
+            );
+        }
+    }
+}
+
+/// Point 5: each gluteus maximus stays on its own side of the midline (a natal cleft
+/// between them) and arises from the sacrum or coccyx.
+#[test]
+#[ignore = "issue 7 point 5, not fixed: the two gluteus maximus cross the midline by 10 mm (run with --ignored)"]
+fn gluteus_maximus_stays_on_its_side_and_touches_the_sacrum_or_coccyx() {
+    let sacrum = &mesh(st(StructureKind::Sacrum, Side::Midline)).mesh;
+    let coccyx = &mesh(st(StructureKind::Coccyx, Side::Midline)).mesh;
+    for side in SIDES {
+        let sign = if side == Side::Left { 1.0 } else { -1.0 };
+        let maximus = &mesh(st(StructureKind::GluteusMaximus, side)).mesh;
+        let across = maximus
+            .positions
+            .iter()
+            .map(|p| p.x * sign)
+            .fold(f32::MAX, f32::min);
+        let d = gap_m(maximus, sacrum).min(gap_m(maximus, coccyx));
+        println!(
+            "{side:?}: gluteus maximus nearest the midline {:.1} mm, to sacrum/coccyx {:.1} mm",
+            across * 1000.0,
+            d * 1000.0
+        );
+        assert!(across > 0.0, "{side:?}: crosses the midline");
+        assert!(
+            d <= 0.003,
+            "{side:?}: {:.1} mm from the sacrum and coccyx",
+            d * 1000.0
+        );
+    }
+}
+
+/// Point 6: the piriformis arises broadly from the front of S2–S4: where it lies on the
+/// sacrum it spans at least 3 cm of height.
+#[test]
+#[ignore = "issue 7 point 6, not fixed: the piriformis origin is 14 mm high (run with --ignored)"]
+fn piriformis_origin_spans_3_cm_of_the_sacrum() {
+    let sacrum = &mesh(st(StructureKind::Sacrum, Side::Midline)).mesh;
+    for side in SIDES {
+        let piri = &mesh(st(StructureKind::Piriformis, side)).mesh;
+        let (y0, y1) = piri
+            .positions
+            .iter()
+            .filter(|p| distance_to_mesh_m(**p, sacrum) <= 0.003)
+            .fold((f32::MAX, f32::MIN), |r, p| (r.0.min(p.y), r.1.max(p.y)));
+        println!(
+            "{side:?}: piriformis on the sacrum over {:.1} mm of height",
+            (y1 - y0).max(0.0) * 1000.0
+        );
+        assert!(
+            y1 - y0 >= 0.03,
+            "{side:?}: origin {:.1} mm high",
+            (y1 - y0) * 1000.0
+        );
+    }
+}
+
+/// Point 7: the nerve lies deep to gluteus maximus, never in it (every nerve type).
+#[test]
+#[ignore = "issue 7 point 7, not fixed: part of the nerve runs inside gluteus maximus (run with --ignored)"]
+fn no_nerve_vertex_lies_inside_gluteus_maximus() {
+    for side in SIDES {
+        let maximus = InsideTester::new(&mesh(st(StructureKind::GluteusMaximus, side)).mesh);
+        let usual = st(StructureKind::SciaticNerve, side);
+        let nerves = std::iter::once((usual.gltf_name(), mesh(usual))).chain(
+            variant_meshes()
+                .into_iter()
+                .filter(|(_, s, _)| *s == side)
+                .map(|(v, _, d)| (v.gltf_name(side), d)),
+        );
+        for (name, d) in nerves {
+            let inside = d
+                .mesh
+                .positions
+                .iter()
+                .filter(|p| maximus.contains(**p))
+                .count();
+            assert_eq!(
+                inside, 0,
+                "{name}: {inside} vertices inside gluteus maximus"
+            );
+        }
+    }
+}
+
+/// The lumbar discs: each disc mesh's centre (of volume) within 5 mm of its measured centre
+/// (with the L5 seating shift).
+#[test]
+fn disc_centres_lie_within_5_mm_of_the_measured_ones() {
+    for (kind, name) in [
+        (StructureKind::DiscT12L1, "T12L1"),
+        (StructureKind::DiscL1L2, "L1L2"),
+        (StructureKind::DiscL2L3, "L2L3"),
+        (StructureKind::DiscL3L4, "L3L4"),
+        (StructureKind::DiscL4L5, "L4L5"),
+        (StructureKind::DiscL5S1, "L5S1"),
+    ] {
+        let m = &mesh(st(kind, Side::Midline)).mesh;
+        // Centre of volume: signed tetrahedra from the origin.
+        let (mut sum, mut volume) = (Vec3::ZERO, 0.0f32);
+        for [a, b, c] in m.triangles() {
+            let v = a.dot(b.cross(c)) / 6.0;
+            sum += (a + b + c) / 4.0 * v;
+            volume += v;
+        }
+        let centre = sum / volume;
+        let measured = anatomy()
+            .landmark(&format!("disc_{name}_centre"), Side::Midline)
+            .unwrap();
+        let d = (centre - measured).length();
+        println!("disc {name}: {:.1} mm from the measured centre", d * 1000.0);
+        assert!(d <= 0.005, "disc {name} is {:.1} mm off", d * 1000.0);
+    }
+}
+
+/// Point 8: the hip bone reads as a pelvis: bone lies between the hip socket and the
+/// obturator foramen (the acetabular notch does not open into it), and the superior pubic
+/// ramus is a flat bar (about twice as wide as it is thick), not a round tube.
+#[test]
+#[ignore = "issue 7 point 8, not fixed: the notch opens into the obturator foramen (run with --ignored)"]
+fn hip_bone_closes_the_notch_and_its_superior_ramus_is_flat() {
+    let a = anatomy();
+    for side in SIDES {
+        let hip = &mesh(st(StructureKind::HipBone, side)).mesh;
+        let hjc = a.landmark("hip_joint_centre", side).unwrap();
+        let foramen = a.landmark("obturator_foramen_centre", side).unwrap();
+        let between: Vec<f32> = crossings(hip, hjc, foramen - hjc)
+            .into_iter()
+            .filter(|t| (0.0..=1.0).contains(t))
+            .collect();
+        println!(
+            "{side:?}: socket to foramen crosses the bone surface {} times",
+            between.len()
+        );
+        assert!(
+            between.len() >= 2,
+            "{side:?}: the acetabular notch opens into the obturator foramen"
+        );
+        // The superior ramus, cut square to its course from the socket to the pubic
+        // tubercle, a little past halfway.
+        let tubercle = a.landmark("pubic_tubercle", side).unwrap();
+        let axis = (tubercle - hjc).normalize();
+        let at = hjc.lerp(tubercle, 0.6);
+        let cut = section_near(hip, at, axis, at);
+        let major = cut.major_axis();
+        let minor = axis.cross(major).normalize();
+        let (wide, thick) = (cut.extent_m(major), cut.extent_m(minor));
+        println!(
+            "{side:?}: superior ramus {:.1} × {:.1} mm",
+            wide * 1000.0,
+            thick * 1000.0
+        );
+        assert!(
+            wide >= 1.5 * thick,
+            "{side:?}: the ramus is round ({:.1} × {:.1} mm)",
+            wide * 1000.0,
+            thick * 1000.0
+        );
+    }
+}
+
+/// The skin's back shows the lumbar lordosis and the buttocks: seen from the side beside the
+/// midline (over the paraspinal muscles), the back at the lumbar hollow (the L4/L5 disc)
+/// lies in front of the back at T12 and in front of the buttocks.
+#[test]
+fn skin_back_shows_the_lumbar_lordosis_and_the_buttocks() {
+    let skin = &mesh(st(StructureKind::Skin, Side::Midline)).mesh.positions;
+    let spine = Spine::new(anatomy()).unwrap();
+    let back_at = |y: f32| {
+        skin.iter()
+            .filter(|p| (p.y - y).abs() < 0.01 && (0.02..0.06).contains(&p.x.abs()))
+            .map(|p| p.z)
+            .fold(f32::MAX, f32::min)
+    };
+    let hollow_y = spine.discs[4].centre.y;
+    let hollow = back_at(hollow_y);
+    let t12 = back_at(spine.vertebrae[0].centre.y);
+    let it_y = anatomy()
+        .landmark("ischial_tuberosity_lowest", Side::Right)
+        .unwrap()
+        .y;
+    let buttocks = skin
+        .iter()
+        .filter(|p| p.y < hollow_y && p.y > it_y && p.x.abs() < 0.15)
+        .map(|p| p.z)
+        .fold(f32::MAX, f32::min);
+    println!(
+        "back: T12 {:.1} mm, L4/L5 hollow {:.1} mm, buttocks {:.1} mm (z)",
+        t12 * 1000.0,
+        hollow * 1000.0,
+        buttocks * 1000.0
+    );
+    assert!(
+        t12 <= hollow - 0.015,
+        "no lordosis: T12 {t12}, hollow {hollow}"
+    );
+    assert!(
+        buttocks <= hollow - 0.02,
+        "no buttocks: {buttocks}, hollow {hollow}"
+    );
+}

@@ -11,7 +11,7 @@ use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::world_serialization::{WorldAsset, WorldAssetRoot};
 
 use super::{BenchApp, RESULT_PREFIX, RunResult};
-use crate::viewer::camera::ViewPreset;
+use crate::viewer::camera::{Framing, ViewPreset};
 use crate::viewer::look;
 use crate::viewer::screenshot::{
     OffscreenCamera, RenderThisFrame, TargetImage, failure_exit, frame_to_rgb,
@@ -36,6 +36,7 @@ pub fn bare_app(model: &Path, size: (u32, u32)) -> App {
             width_px: size.0,
             height_px: size.1,
             view: ViewPreset::Posterior,
+            framing: Framing::default(),
         })
         .insert_resource(BareModel(model.to_path_buf()))
         .add_plugins(offscreen_camera_plugin)

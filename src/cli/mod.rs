@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use bevy::math::Vec3;
 use bevy::prelude::AppExit;
 use clap::{Args, Parser, Subcommand};
 
@@ -21,7 +22,10 @@ use crate::referral::plugin::HeatSettings;
 use crate::scenario::data::{self, CompensationTable};
 use crate::scenario::library::{self, Library};
 use crate::scenario::{self, HEALTHY, ScenarioOptions, report};
-use crate::viewer::camera::ViewPreset;
+use crate::viewer::camera::{
+    DEFAULT_RADIUS_M, FOCUS_BOUND_RADIUS_M, Framing, PELVIS_FOCUS, ViewPreset, ZOOM_MAX_M,
+    ZOOM_MIN_M,
+};
 use crate::viewer::layers::{LayerSettings, parse_layer};
 use crate::viewer::screenshot::{FAILURE_EXIT_CODE, OffscreenShot, SmokeTest};
 use crate::viewer::{self, ViewerOptions, model};
@@ -121,6 +125,14 @@ pub struct ScreenshotArgs {
     /// scenario's, else standing.
     #[arg(long, value_name = "NAME", value_parser = parse_posture)]
     pub posture: Option<PostureId>,
+    /// The point the camera looks at, metres in the model frame (x: subject's left, y: up,
+    /// z: forward; origin between the ASIS), e.g. 0,0.12,-0.09 for the lumbar spine
+    /// (default: the pelvis).
+    #[arg(long, value_name = "X,Y,Z", value_parser = parse_point)]
+    pub focus: Option<Vec3>,
+    /// The camera's distance from the focus, metres (default 0.85: the whole pelvis).
+    #[arg(long, value_name = "M", value_parser = parse_distance)]
+    pub distance: Option<f32>,
 }
 
 /// `record` options.
@@ -249,6 +261,35 @@ pub fn parse_clip_seconds(text: &str) -> Result<f32, String> {
         .ok()
         .filter(|v| (0.5..=120.0).contains(v))
         .ok_or_else(|| format!("`{text}`: a clip lasts from 0.5 to 120 seconds"))
+}
+
+/// Parses a camera focus `X,Y,Z` in metres (each within the focus bound of the pelvis).
+pub fn parse_point(text: &str) -> Result<Vec3, String> {
+    let v: Vec<f32> = text
+        .split(',')
+        .map(|s| s.trim().parse::<f32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("`{text}` is not X,Y,Z in metres, e.g. 0,0.12,-0.09"))?;
+    match v[..] {
+        [x, y, z] if (Vec3::new(x, y, z) - PELVIS_FOCUS).length() <= FOCUS_BOUND_RADIUS_M => {
+            Ok(Vec3::new(x, y, z))
+        }
+        [_, _, _] => Err(format!(
+            "`{text}` is more than {FOCUS_BOUND_RADIUS_M} m from the pelvis"
+        )),
+        _ => Err(format!(
+            "`{text}` is not X,Y,Z in metres, e.g. 0,0.12,-0.09"
+        )),
+    }
+}
+
+/// Parses a camera distance in metres (within the zoom range).
+pub fn parse_distance(text: &str) -> Result<f32, String> {
+    text.trim()
+        .parse::<f32>()
+        .ok()
+        .filter(|v| (ZOOM_MIN_M..=ZOOM_MAX_M).contains(v))
+        .ok_or_else(|| format!("`{text}`: the distance is {ZOOM_MIN_M} to {ZOOM_MAX_M} m"))
 }
 
 /// Parses `WxH` (each 16…8192 pixels).
@@ -544,6 +585,10 @@ fn run_screenshot(model: &ModelArgs, args: &ScreenshotArgs) -> Result<ExitCode, 
         width_px: args.size.0,
         height_px: args.size.1,
         view,
+        framing: Framing {
+            focus: args.focus.unwrap_or(PELVIS_FOCUS),
+            radius_m: args.distance.unwrap_or(DEFAULT_RADIUS_M),
+        },
     };
     let options = AppOptions {
         viewer,

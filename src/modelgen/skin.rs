@@ -13,6 +13,12 @@ use crate::anatomy::{Side, SkinRegion, SkinRegionKind};
 
 /// Height of the top of the modelled trunk (about the lower ribs), metres above the ASIS.
 pub const TRUNK_TOP_Y_M: f32 = 0.27;
+/// Where the back of the trunk lies at the lumbar hollow (the L4/L5 disc), from the trunk's
+/// depth (ANSUR II, as the trunk column).
+const TRUNK_BACK_Z_M: f32 = -0.159;
+/// The slices that carry the back's curve: across the back but inside the trunk's sides,
+/// thin in height (they blend into one surface), deep enough to reach into the trunk.
+const BACK_SLICE_RADII_M: Vec3 = Vec3::new(0.11, 0.04, 0.07);
 /// Height of the ankle centre.
 pub const ANKLE_Y_M: f32 = -0.88;
 /// Soft tissue kept over every inner structure.
@@ -61,6 +67,40 @@ impl BodyLevels {
         })
     }
 
+    /// The back of the trunk, (height, z) from T12 down to the L4/L5 disc: the trunk's back
+    /// at the disc, following the column's curve above it.
+    fn back_line(&self) -> Vec<(f32, f32)> {
+        let column = &self.spine;
+        let hollow = column.discs[4].centre;
+        column
+            .vertebrae
+            .iter()
+            .zip(&column.discs)
+            .take(5)
+            .flat_map(|(v, d)| [v.centre, d.centre])
+            .map(|c| (c.y, TRUNK_BACK_Z_M + (c.z - hollow.z)))
+            .collect()
+    }
+
+    /// How far the back lies behind the trunk column's back at height `y` (0 at and below
+    /// the lumbar hollow, and above the top slice).
+    fn back_extension_m(&self, y: f32) -> f32 {
+        let line = self.back_line();
+        let behind = |z: f32| (TRUNK_BACK_Z_M - z).max(0.0);
+        // Above the top slice's centre the back rounds off into the trunk's top as that
+        // slice does.
+        if let Some((top_y, z)) = line.first().filter(|(top_y, _)| y >= *top_y) {
+            let fade = (1.0 - (y - top_y) / BACK_SLICE_RADII_M.y).max(0.0);
+            return behind(*z) * fade;
+        }
+        line.windows(2)
+            .find(|w| y <= w[0].0 && y >= w[1].0)
+            .map_or(0.0, |w| {
+                let f = (w[0].0 - y) / (w[0].0 - w[1].0).max(1e-6);
+                behind(w[0].1 + (w[1].1 - w[0].1) * f)
+            })
+    }
+
     fn side_index(x: f32) -> usize {
         if x >= 0.0 { 0 } else { 1 }
     }
@@ -89,11 +129,28 @@ pub fn body_parts(levels: &BodyLevels) -> Vec<Part> {
     // rounded at the top; one piece, so it has no rings.
     let bottom_y = -0.03;
     trunk.push(Primitive::Cylinder {
-        centre: Vec3::new(0.0, 0.5 * (TRUNK_TOP_Y_M + bottom_y), -0.047),
+        centre: Vec3::new(
+            0.0,
+            0.5 * (TRUNK_TOP_Y_M + bottom_y),
+            TRUNK_BACK_Z_M + 0.112,
+        ),
         axes: Mat3::IDENTITY,
         radii_m: Vec3::new(0.156, 0.5 * (TRUNK_TOP_Y_M - bottom_y), 0.112),
         rounding_m: 0.035,
     });
+    // The back follows the lumbar lordosis: it keeps the trunk's depth behind the column
+    // at the L4/L5 disc (the hollow of the low back) and follows the column's own curve
+    // (the measured disc and body centres, T12–L4) backwards from there up to T12, so the
+    // back rises out of the hollow as the spine does.
+    let back: Vec<Primitive> = levels
+        .back_line()
+        .into_iter()
+        .map(|(y, z)| Primitive::Ellipsoid {
+            centre: Vec3::new(0.0, y, z + BACK_SLICE_RADII_M.z),
+            axes: Mat3::IDENTITY,
+            radii_m: BACK_SLICE_RADII_M,
+        })
+        .collect();
     // Buttocks (hip circumference ≈ 977 mm, buttock depth ≈ 233 mm).
     let mut hips = Vec::new();
     for sign in [1.0f32, -1.0] {
@@ -152,6 +209,9 @@ pub fn body_parts(levels: &BodyLevels) -> Vec<Part> {
         .into_iter()
         .map(|p| Part::union(vec![p], 0.09))
         .collect();
+    // One part: the slices overlap into one smooth back, which then blends into the trunk
+    // (a small blend: a wide one would swell the hollow out).
+    parts.push(Part::union(back, 0.02));
     parts.push(Part::union(hips, 0.05));
     parts.push(Part::union(legs, 0.06));
     parts.push(Part::union(calves, 0.05));
@@ -250,8 +310,9 @@ pub fn region_of(levels: &BodyLevels, p: Vec3) -> SkinRegion {
             region(K::AnteriorThigh)
         };
     }
-    // Trunk and pelvis: angle around the trunk centre, 0 = front.
-    let trunk_angle = ax.atan2(p.z + 0.045);
+    // Trunk and pelvis: angle around the trunk centre (half the back's lordotic rise behind
+    // the column's), 0 = front.
+    let trunk_angle = ax.atan2(p.z + 0.045 + 0.5 * levels.back_extension_m(p.y));
     let crest_y = crest_y_at(levels, ax);
     if trunk_angle > 2.0 {
         // Back.

@@ -36,6 +36,8 @@ pub struct OffscreenShot {
     pub height_px: u32,
     /// The view.
     pub view: ViewPreset,
+    /// What the camera looks at and from how far (default: the whole pelvis).
+    pub framing: Framing,
 }
 
 /// A window smoke test: render `frames` frames once everything is ready, save the window to
@@ -62,6 +64,8 @@ pub struct OffscreenCamera {
     pub height_px: u32,
     /// The view.
     pub view: ViewPreset,
+    /// What the camera looks at and from how far.
+    pub framing: Framing,
 }
 
 /// Where the capture stands.
@@ -146,6 +150,7 @@ pub fn offscreen_plugin(app: &mut App) {
             width_px: shot.width_px,
             height_px: shot.height_px,
             view: shot.view,
+            framing: shot.framing,
         });
     }
     app.init_resource::<CaptureProgress>()
@@ -190,7 +195,7 @@ fn spawn_offscreen_camera(
             Msaa::Off,
             bevy::anti_alias::fxaa::Fxaa::default(),
             look::ambient(),
-            preset_transform(shot.view, Framing::default()),
+            preset_transform(shot.view, shot.framing),
         ))
         .id();
     look::spawn_camera_lights(&mut commands, camera, false);
