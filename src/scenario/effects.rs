@@ -15,6 +15,8 @@ use super::markers::{self, PlacementInputs, ToolPlacement};
 use super::{ActiveScenario, ScenarioClock, Scenarios, ShownState};
 use crate::anatomy::{Layer, Side, Structure, StructureKind};
 use crate::modelgen::data::Anatomy;
+use crate::posture::kinematics::{Pose, RigJoint};
+use crate::posture::plugin::{Postures, ShownPosture};
 use crate::viewer::ViewerSystems;
 use crate::viewer::layers::LayerSettings;
 use crate::viewer::model::{ModelState, StructureTag};
@@ -39,6 +41,8 @@ pub const ROCKING_TILT_RAD: f32 = 0.14;
 pub struct TriggerPointMarker {
     /// The muscle (with side) it lies in.
     pub muscle: Structure,
+    /// Where it lies in the standing pose (model frame, metres).
+    pub rest_m: Vec3,
 }
 
 /// A nerve pulse.
@@ -254,7 +258,10 @@ fn spawn_markers(
     for (muscle, position) in &geometry.trigger_points {
         commands.spawn((
             Name::new(format!("trigger point ({muscle})")),
-            TriggerPointMarker { muscle: *muscle },
+            TriggerPointMarker {
+                muscle: *muscle,
+                rest_m: *position,
+            },
             Mesh3d(materials.marker_mesh.clone()),
             MeshMaterial3d(materials.trigger_point.clone()),
             Transform::from_translation(*position),
@@ -333,12 +340,42 @@ pub fn trigger_point_scale(tension_0_to_1: f32, now_s: f64) -> f32 {
     1.0 + tension_0_to_1 * (0.6 + 0.8 * wave)
 }
 
+/// The rig's pose now (the standing pose without the posture plugin) and the hip centres.
+fn current_pose(
+    shown: Option<&ShownPosture>,
+    postures: Option<&Postures>,
+) -> Option<(Pose, [Vec3; 2])> {
+    let model = postures?.model.as_ref()?;
+    let posture = shown.map(|s| s.posture).unwrap_or_default();
+    Some((model.pose(&posture), model.skeleton.hip_centres_m))
+}
+
+/// A rest-pose point near the hip moved with the pose: with the pelvis above the hip centre,
+/// with the thigh below it, blended from 2 cm above to 4 cm below so a path does not kink.
+pub fn posed_near_hip(rest_m: Vec3, side: Side, pose: &Pose, hip_centres_m: [Vec3; 2]) -> Vec3 {
+    let hip = if side == Side::Left {
+        hip_centres_m[0]
+    } else {
+        hip_centres_m[1]
+    };
+    let t = ((hip.y - rest_m.y + 0.02) / 0.06).clamp(0.0, 1.0);
+    let thigh_share = t * t * (3.0 - 2.0 * t);
+    let with_pelvis = pose.of(RigJoint::Pelvis).transform_point3(rest_m);
+    let with_thigh = pose.of(RigJoint::Femur(side)).transform_point3(rest_m);
+    with_pelvis.lerp(with_thigh, thigh_share)
+}
+
 fn animate_trigger_points(
     shown: Res<ShownState>,
     clock: Res<ScenarioClock>,
     layers: Res<LayerSettings>,
+    shown_posture: Option<Res<ShownPosture>>,
+    postures: Option<Res<Postures>>,
     mut markers: Query<(&TriggerPointMarker, &mut Transform, &mut Visibility)>,
 ) {
+    // The trigger points lie in the buttock and hip muscles: they move with the pelvis.
+    let pelvis = current_pose(shown_posture.as_deref(), postures.as_deref())
+        .map(|(pose, _)| pose.of(RigJoint::Pelvis));
     let muscles_visible = layers.get(Layer::Muscles).visible;
     for (marker, mut transform, mut visibility) in &mut markers {
         let tension = shown.state.get(marker.muscle).tension_0_to_1;
@@ -352,6 +389,10 @@ fn animate_trigger_points(
             let scale = Vec3::splat(trigger_point_scale(tension, clock.now_s));
             if transform.scale != scale {
                 transform.scale = scale;
+            }
+            let at = pelvis.map_or(marker.rest_m, |m| m.transform_point3(marker.rest_m));
+            if transform.translation != at {
+                transform.translation = at;
             }
         }
     }
@@ -377,12 +418,30 @@ fn animate_pulses(
     clock: Res<ScenarioClock>,
     layers: Res<LayerSettings>,
     geometry: Res<EffectGeometry>,
+    shown_posture: Option<Res<ShownPosture>>,
+    postures: Option<Res<Postures>>,
     mut pulses: Query<(&NervePulse, &mut Transform, &mut Visibility)>,
 ) {
+    // The paths were taken in the standing pose: move them with the hips.
+    let pose = current_pose(shown_posture.as_deref(), postures.as_deref());
+    let posed_paths: BTreeMap<Side, Vec<Vec3>> = geometry
+        .pulse_paths
+        .iter()
+        .map(|(side, path)| {
+            let posed = match &pose {
+                Some((pose, hips)) => path
+                    .iter()
+                    .map(|p| posed_near_hip(*p, *side, pose, *hips))
+                    .collect(),
+                None => path.clone(),
+            };
+            (*side, posed)
+        })
+        .collect();
     let nerves_visible = layers.get(Layer::Nerves).visible;
     for (pulse, mut transform, mut visibility) in &mut pulses {
         let compression = nerve_compression(&shown, pulse.side);
-        let Some(path) = geometry.pulse_paths.get(&pulse.side) else {
+        let Some(path) = posed_paths.get(&pulse.side) else {
             continue;
         };
         let show = nerves_visible && compression >= PULSE_MIN_COMPRESSION;
@@ -595,6 +654,40 @@ fn animate_tools(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pulse_paths_follow_the_thigh_below_the_hip_and_the_pelvis_above_it() {
+        let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+        let model = crate::posture::PostureModel::load(&assets).unwrap();
+        let hips = model.skeleton.hip_centres_m;
+        let hip_r = hips[1];
+        let above = hip_r + Vec3::new(0.0, 0.05, -0.05);
+        let below = hip_r + Vec3::new(0.0, -0.15, -0.03);
+        // Standing: nothing moves.
+        let standing = model.pose(&Default::default());
+        for p in [above, below] {
+            assert!((posed_near_hip(p, Side::Right, &standing, hips) - p).length() < 1e-5);
+        }
+        // Sitting (hips at 90°): below the hip the path turns with the thigh, staying as far
+        // from the hip centre; above it, it stays with the pelvis.
+        let sitting = model.pose(
+            &model
+                .data
+                .posture(crate::posture::kinematics::PostureId::Sitting),
+        );
+        let moved_below = posed_near_hip(below, Side::Right, &sitting, hips);
+        let thigh = sitting
+            .of(RigJoint::Femur(Side::Right))
+            .transform_point3(below);
+        assert!((moved_below - thigh).length() < 1e-5);
+        assert!(
+            (moved_below - below).length() > 0.1,
+            "did not follow the thigh"
+        );
+        let moved_above = posed_near_hip(above, Side::Right, &sitting, hips);
+        let pelvis = sitting.of(RigJoint::Pelvis).transform_point3(above);
+        assert!((moved_above - pelvis).length() < 1e-5);
+    }
 
     #[test]
     fn pulses_run_down_faster_with_more_compression() {
