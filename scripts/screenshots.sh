@@ -74,3 +74,7 @@ for scenario in figure_four_stretch iliacus_release si_pressure_rocking; do
   "$bin" screenshot --scenario "$scenario" --at "$at" --size "$size" \
     --out "$out/heat-$scenario.png"
 done
+
+# The window itself (the panels, the Pain map window and its legend), under Xvfb.
+xvfb-run -a -s "-screen 0 1280x800x24" "$bin" --scenario tight_piriformis \
+  --smoke-test-frames 10 --smoke-screenshot "$out/window-tight_piriformis.png"
