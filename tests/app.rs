@@ -2911,3 +2911,67 @@ fn a_short_fuzz_run_finds_no_panic() {
         assert_eq!(report.panics, 0, "{target:?}: {:?}", report.crashing_inputs);
     }
 }
+
+/// Issue 11, window edge cases for the egui side: every panel laid out in a window shrunk to
+/// one pixel and at extreme scale factors (0.5 and 3 pixels per point), a few frames each,
+/// without a panic (no division by a zero size, no layout assertion).
+#[test]
+fn every_panel_survives_a_one_pixel_window_and_extreme_scale_factors() {
+    use bevy_egui::egui::vec2;
+    use hipback::posture::panel::{panel_state, posture_panel_ui};
+    use hipback::posture::plugin::Postures;
+    use hipback::referral::panel::{HeatPanelState, heat_panel_ui};
+    use hipback::scenario::panel::scenario_panel_ui;
+    let model = std::sync::Arc::new(postures());
+    let posture_panel = panel_state(
+        &Postures {
+            model: Some(model.clone()),
+            error: None,
+        },
+        &PostureState {
+            target: Posture::default(),
+            preset: Some(PostureId::Standing),
+            from: Posture::default(),
+            started_s: 0.0,
+            duration_s: 0.0,
+            from_scenario: false,
+            pinned: false,
+        },
+        &ShownPosture {
+            posture: Posture::default(),
+            lengths: model.lengths(&Posture::default()),
+        },
+    )
+    .unwrap();
+    for (size, pixels_per_point) in [
+        (vec2(1.0, 1.0), 1.0),
+        (vec2(1.0, 1.0), 3.0),
+        (vec2(2.0, 800.0), 0.5),
+        (vec2(1440.0, 900.0), 3.0),
+        (vec2(1440.0, 900.0), 0.5),
+    ] {
+        fn builder<S>(
+            size: bevy_egui::egui::Vec2,
+            pixels_per_point: f32,
+        ) -> egui_kittest::HarnessBuilder<S> {
+            Harness::builder()
+                .with_size(size)
+                .with_pixels_per_point(pixels_per_point)
+        }
+        builder(size, pixels_per_point)
+            .build_ui_state(panel_ui, PanelState::default())
+            .run_steps(3);
+        builder(size, pixels_per_point)
+            .build_ui_state(|ui, _: &mut ()| help_ui(ui), ())
+            .run_steps(3);
+        builder(size, pixels_per_point)
+            .build_ui_state(scenario_panel_ui, panel_state_for("tight_piriformis"))
+            .run_steps(3);
+        builder(size, pixels_per_point)
+            .build_ui_state(heat_panel_ui, HeatPanelState::default())
+            .run_steps(3);
+        builder(size, pixels_per_point)
+            .build_ui_state(posture_panel_ui, posture_panel.clone())
+            .run_steps(3);
+    }
+}
