@@ -16,6 +16,7 @@ use crate::record::{self, Recording};
 use crate::referral;
 use crate::referral::plugin::HeatSettings;
 use crate::scenario::{self, ScenarioOptions};
+use crate::settings;
 use crate::viewer::screenshot::{self, OffscreenShot, SmokeTest};
 use crate::viewer::{self, ViewerOptions, asset_plugin, core_plugin, model};
 
@@ -77,9 +78,15 @@ pub fn window_app(options: &AppOptions, smoke: Option<SmokeTest>) -> App {
             referral::panel::plugin,
         ))
         .add_systems(Startup, viewer::spawn_window_camera);
-    if let Some(smoke) = smoke {
-        app.insert_resource(smoke)
-            .add_plugins(screenshot::smoke_plugin);
+    match smoke {
+        Some(smoke) => {
+            app.insert_resource(smoke)
+                .add_plugins(screenshot::smoke_plugin);
+        }
+        // The smoke test starts from the defaults and leaves the user's settings alone.
+        None => {
+            app.add_plugins(settings::plugin);
+        }
     }
     app
 }

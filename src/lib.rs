@@ -18,5 +18,6 @@ pub mod posture;
 pub mod record;
 pub mod referral;
 pub mod scenario;
+pub mod settings;
 pub mod soak;
 pub mod viewer;

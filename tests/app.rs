@@ -2975,3 +2975,70 @@ fn every_panel_survives_a_one_pixel_window_and_extreme_scale_factors() {
             .run_steps(3);
     }
 }
+
+/// Issue 11: the window's settings come back at the next start; an unusable settings file
+/// is kept aside (never overwritten), the app starts from the defaults and the panel says
+/// so; a change is saved a moment later.
+#[test]
+fn settings_come_back_and_a_broken_file_is_kept_aside() {
+    use hipback::referral::plugin::HeatSettings;
+    use hipback::settings::{SettingsPath, SettingsStatus};
+    use hipback::viewer::layers::LayerSettings;
+    let dir = temp_dir("settings-app");
+    let path = dir.join("settings.ron");
+    let settings_app = || {
+        let mut app = App::new();
+        app.add_plugins(MinimalPlugins)
+            .insert_resource(LayerSettings::default())
+            .insert_resource(HeatSettings::default())
+            .insert_resource(SettingsPath(path.clone()))
+            .add_plugins(hipback::settings::plugin);
+        app.update();
+        app
+    };
+    // A broken file: defaults, a message naming it, the file kept aside.
+    std::fs::write(&path, "(version: 1, layers: [").unwrap();
+    let mut app = settings_app();
+    let status = app.world().resource::<SettingsStatus>().0.clone().unwrap();
+    assert!(
+        status.contains("settings.ron") && status.contains("default"),
+        "{status}"
+    );
+    assert_eq!(
+        *app.world().resource::<LayerSettings>(),
+        LayerSettings::default()
+    );
+    let aside: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("unusable"))
+        .collect();
+    assert_eq!(aside.len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(&aside[0]).unwrap(),
+        "(version: 1, layers: ["
+    );
+    // A change is saved about a second later.
+    app.world_mut()
+        .resource_mut::<LayerSettings>()
+        .get_mut(Layer::Skin)
+        .visible = false;
+    app.world_mut()
+        .resource_mut::<HeatSettings>()
+        .opacity_0_to_1 = 0.25;
+    app.update();
+    assert!(!path.exists(), "saved at once, not after the pause");
+    std::thread::sleep(Duration::from_millis(1_100));
+    app.update();
+    assert!(path.exists(), "not saved");
+    // The next start has them back, and no message.
+    let app = settings_app();
+    assert!(
+        !app.world()
+            .resource::<LayerSettings>()
+            .get(Layer::Skin)
+            .visible
+    );
+    assert_eq!(app.world().resource::<HeatSettings>().opacity_0_to_1, 0.25);
+    assert_eq!(app.world().resource::<SettingsStatus>().0, None);
+}

@@ -69,6 +69,8 @@ pub struct PanelState {
     pub model_status: String,
     /// Where the last picture went (or why it failed).
     pub picture_status: Option<String>,
+    /// A problem with the saved settings (the app then starts from the defaults).
+    pub settings_status: Option<String>,
     /// The course of the sciatic nerve shown (edited in place).
     pub nerve_variant: NerveVariant,
     /// How common each course is, with sources.
@@ -111,6 +113,9 @@ pub fn panel_ui(ui: &mut egui::Ui, state: &mut PanelState) {
         }
     });
     if let Some(status) = &state.picture_status {
+        ui.label(egui::RichText::new(status).small());
+    }
+    if let Some(status) = &state.settings_status {
         ui.label(egui::RichText::new(status).small());
     }
 }
@@ -357,6 +362,7 @@ fn panel_system(
     camera: Query<&Camera, With<MainCamera>>,
     mut shown_variant: ResMut<ShownNerveVariant>,
     variant_facts: Option<Res<NerveVariantInfo>>,
+    settings_status: Option<Res<crate::settings::SettingsStatus>>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     if !*styled {
@@ -379,6 +385,7 @@ fn panel_system(
         show_help: help.0,
         model_status: status_line(&model),
         picture_status: picture.0.clone(),
+        settings_status: settings_status.and_then(|s| s.0.clone()),
         nerve_variant: shown_variant.0,
         variant_facts: variant_facts.map(|f| f.0.clone()),
         commands: Vec::new(),
