@@ -169,24 +169,10 @@ pub fn heat_panel_ui(ui: &mut egui::Ui, state: &mut HeatPanelState) {
 }
 
 fn legend_bar(ui: &mut egui::Ui, colour: impl Fn(f32) -> [f32; 4]) {
-    let (rect, _) = ui.allocate_exact_size(egui::vec2(80.0, 10.0), egui::Sense::hover());
-    let steps = 16;
-    for i in 0..steps {
-        let h = i as f32 / (steps - 1) as f32;
+    crate::viewer::ui::colour_bar(ui, egui::vec2(80.0, 10.0), 16, |h| {
         let [r, g, b, _] = colour(h);
-        let c = Color::linear_rgb(r, g, b).to_srgba();
-        let x0 = rect.left() + rect.width() * i as f32 / steps as f32;
-        let x1 = rect.left() + rect.width() * (i + 1) as f32 / steps as f32;
-        ui.painter().rect_filled(
-            egui::Rect::from_min_max(egui::pos2(x0, rect.top()), egui::pos2(x1, rect.bottom())),
-            0.0,
-            egui::Color32::from_rgb(
-                (c.red * 255.0) as u8,
-                (c.green * 255.0) as u8,
-                (c.blue * 255.0) as u8,
-            ),
-        );
-    }
+        Color::linear_rgb(r, g, b).to_srgba()
+    });
 }
 
 /// The region under the pointer and who contributes how much.

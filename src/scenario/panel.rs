@@ -420,22 +420,7 @@ pub fn legend_ui(ui: &mut egui::Ui) {
 fn ramp_ui(ui: &mut egui::Ui, from: &str, to: &str, colour: impl Fn(f32) -> Srgba) {
     ui.horizontal(|ui| {
         ui.label(egui::RichText::new(from).small());
-        let (rect, _) = ui.allocate_exact_size(egui::vec2(90.0, 12.0), egui::Sense::hover());
-        let steps = 18;
-        for i in 0..steps {
-            let c = colour(i as f32 / (steps - 1) as f32);
-            let x0 = rect.left() + rect.width() * i as f32 / steps as f32;
-            let x1 = rect.left() + rect.width() * (i + 1) as f32 / steps as f32;
-            ui.painter().rect_filled(
-                egui::Rect::from_min_max(egui::pos2(x0, rect.top()), egui::pos2(x1, rect.bottom())),
-                0.0,
-                egui::Color32::from_rgb(
-                    (c.red * 255.0) as u8,
-                    (c.green * 255.0) as u8,
-                    (c.blue * 255.0) as u8,
-                ),
-            );
-        }
+        crate::viewer::ui::colour_bar(ui, egui::vec2(90.0, 12.0), 18, colour);
         ui.label(egui::RichText::new(to).small());
     });
 }

@@ -120,6 +120,31 @@ pub fn panel_ui(ui: &mut egui::Ui, state: &mut PanelState) {
     }
 }
 
+/// A horizontal colour bar of `size`, in `steps` flat steps of `colour(0…1)` (the legends of
+/// the tension ramps and of the heat map).
+pub fn colour_bar(
+    ui: &mut egui::Ui,
+    size: egui::Vec2,
+    steps: usize,
+    colour: impl Fn(f32) -> Srgba,
+) {
+    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    for i in 0..steps {
+        let c = colour(i as f32 / (steps - 1) as f32);
+        let x0 = rect.left() + rect.width() * i as f32 / steps as f32;
+        let x1 = rect.left() + rect.width() * (i + 1) as f32 / steps as f32;
+        ui.painter().rect_filled(
+            egui::Rect::from_min_max(egui::pos2(x0, rect.top()), egui::pos2(x1, rect.bottom())),
+            0.0,
+            egui::Color32::from_rgb(
+                (c.red * 255.0) as u8,
+                (c.green * 255.0) as u8,
+                (c.blue * 255.0) as u8,
+            ),
+        );
+    }
+}
+
 /// A button that performs `action`, with the action's tooltip (its key); true when clicked.
 pub fn action_button(ui: &mut egui::Ui, text: &str, action: Action) -> bool {
     ui.button(text).on_hover_text(action.tooltip()).clicked()
