@@ -55,6 +55,14 @@ pub fn now_stamp() -> String {
     )
 }
 
+/// Moves an unusable `.ron` file aside (`NAME.ron.unusable-STAMP`), so that nothing saved
+/// later overwrites it; the new name.
+pub fn keep_aside(path: &Path) -> Result<PathBuf, String> {
+    let aside = path.with_extension(format!("ron.unusable-{}", now_stamp()));
+    std::fs::rename(path, &aside).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(aside)
+}
+
 /// Writes `bytes` to `path` atomically (creating the folder if needed).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = match path.parent() {

@@ -135,13 +135,6 @@ pub fn load(path: &Path, vertex_count: usize, skin_fingerprint: u64) -> Loaded {
     Loaded::Drawing(drawing)
 }
 
-/// Moves an unusable file aside (`NAME.unusable-STAMP`) so a new drawing never overwrites it.
-pub fn keep_aside(path: &Path) -> Result<PathBuf, String> {
-    let aside = path.with_extension(format!("ron.unusable-{}", crate::files::now_stamp()));
-    std::fs::rename(path, &aside).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(aside)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,7 +188,7 @@ mod tests {
         assert!(why.contains("newer"), "{why}");
         std::fs::write(&path, "garbage").unwrap();
         assert!(matches!(load(&path, 10, fp), Loaded::Unusable(_)));
-        let aside = keep_aside(&path).unwrap();
+        let aside = crate::files::keep_aside(&path).unwrap();
         assert!(aside.exists() && !path.exists());
         let _ = std::fs::remove_dir_all(&dir);
     }

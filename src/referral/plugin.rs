@@ -272,7 +272,7 @@ fn start_fields(
             ));
         }
         Loaded::Unusable(why) => {
-            let kept = drawing::keep_aside(&painting.path).map_or_else(
+            let kept = crate::files::keep_aside(&painting.path).map_or_else(
                 |e| format!(" ({e})"),
                 |p| format!("; kept as {}", p.display()),
             );

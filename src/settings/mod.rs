@@ -182,8 +182,7 @@ pub fn load(path: &Path) -> Loaded {
     match parsed {
         Ok(settings) => Loaded::Settings(settings),
         Err(why) => {
-            let aside = path.with_extension(format!("ron.unusable-{}", crate::files::now_stamp()));
-            let kept_as = std::fs::rename(path, &aside).ok().map(|()| aside);
+            let kept_as = crate::files::keep_aside(path).ok();
             Loaded::Unusable {
                 why: format!("{}: {why}", path.display()),
                 kept_as,
