@@ -1680,6 +1680,29 @@ fn validate_scenarios_lists_every_bad_file_and_exits_2() {
         .unwrap();
     common::assert_success(&output, "validate the built-ins");
     assert!(String::from_utf8_lossy(&output.stdout).contains("ok: 9 scenario files"));
+    // A byte-for-byte copy of the built-in folder (another checkout's) is the built-ins, not
+    // nine clashing custom scenarios; change one file and its id clashes again.
+    let copy = temp_dir("validate-scenarios-copy");
+    for entry in std::fs::read_dir(viewer::assets_dir().join("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, copy.join(path.file_name().unwrap())).unwrap();
+    }
+    let output = hipback()
+        .args(["validate", "--scenarios"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    common::assert_success(&output, "validate a copy of the built-ins");
+    let edited = copy.join(format!("healthy{FILE_SUFFIX}"));
+    let text = std::fs::read_to_string(&edited).unwrap();
+    std::fs::write(&edited, text.replacen("title: \"", "title: \"My ", 1)).unwrap();
+    let output = hipback()
+        .args(["validate", "--scenarios"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("duplicate id `healthy`"));
 
     let dir = temp_dir("validate-scenarios");
     write_scenario(

@@ -803,6 +803,27 @@ fn run_report(model: &ModelArgs, args: &ReportArgs) -> Result<ExitCode, String> 
 /// Checks every scenario file of a folder: each bad one on its own line, exit 2 if any. The
 /// built-in scenarios are read first (unless that is the folder checked), so a relief may
 /// start from one of them and a duplicate of a built-in id is caught.
+/// Whether `dir` (holding `files`) is the built-in scenario folder: the same folder, or a
+/// copy of it with every file byte for byte (another checkout's `assets/scenarios` checked by
+/// this binary). Its files are then the built-ins themselves, not custom scenarios that would
+/// clash with them.
+fn is_bundled_folder(dir: &Path, builtin: &Path, files: &[PathBuf]) -> bool {
+    if std::fs::canonicalize(dir).ok() == std::fs::canonicalize(builtin).ok() {
+        return true;
+    }
+    let Ok(builtin_files) = scenario::file::scenario_files(builtin) else {
+        return false;
+    };
+    builtin_files.len() == files.len()
+        && files.iter().all(|f| {
+            let twin = f.file_name().map(|name| builtin.join(name));
+            match (std::fs::read(f), twin.map(std::fs::read)) {
+                (Ok(a), Some(Ok(b))) => a == b,
+                _ => false,
+            }
+        })
+}
+
 fn run_validate_scenarios(dir: &Path) -> Result<ExitCode, String> {
     if !dir.is_dir() {
         return Err(format!("--scenarios {}: not a folder", dir.display()));
@@ -811,8 +832,7 @@ fn run_validate_scenarios(dir: &Path) -> Result<ExitCode, String> {
         .map_err(|e| format!("--scenarios {}: {e}", dir.display()))?;
     let mut library = Library::default();
     let builtin = viewer::assets_dir().join(scenario::BUILTIN_FOLDER);
-    let same = |a: &Path, b: &Path| std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok();
-    if !same(dir, &builtin) {
+    if !is_bundled_folder(dir, &builtin, &files) {
         library::load_folder(&builtin, true, &mut library).map_err(|e| e.to_string())?;
     }
     library::load_folder(dir, false, &mut library).map_err(|e| e.to_string())?;
