@@ -35,6 +35,7 @@ use egui_kittest::kittest::Queryable as _;
 use common::{assert_one_line_error, bundled_model, model_without, temp_dir};
 use hipback::anatomy::NerveVariant;
 use hipback::anatomy::{Layer, Side, SkinRegion, Structure};
+use hipback::files::FileErrorKind;
 use hipback::viewer::actions::{Action, HelpOpen};
 use hipback::viewer::camera::{
     FOCUS_BOUND_RADIUS_M, Framing, MainCamera, PELVIS_FOCUS, StartView, ViewPreset, ZOOM_MAX_M,
@@ -42,7 +43,7 @@ use hipback::viewer::camera::{
 };
 use hipback::viewer::layers::{LayerSettings, XRAY_OPACITY_0_TO_1};
 use hipback::viewer::model::{
-    ATTRIBUTE_SKIN_REGION, ModelError, ModelSource, ModelState, NerveVariantTag, StructureTag,
+    ATTRIBUTE_SKIN_REGION, ModelSource, ModelState, NerveVariantTag, StructureTag,
 };
 use hipback::viewer::picking::Selection;
 use hipback::viewer::ui::{PanelCommand, PanelState, SelectionCard, help_ui, panel_ui};
@@ -382,9 +383,10 @@ fn a_missing_structure_gives_a_clear_error() {
     // The ECS load.
     let mut app = core_app(&path);
     let state = load(&mut app);
-    let ModelState::Failed(err @ ModelError::Incomplete { .. }) = state else {
+    let ModelState::Failed(err) = state else {
         panic!("expected an incomplete model, got {state:?}");
     };
+    assert_eq!(err.kind, FileErrorKind::Incomplete, "{err}");
     assert_eq!(err.to_string(), expected);
 }
 
@@ -964,7 +966,10 @@ fn cli_reports_bad_input_in_one_line_with_exit_code_2() {
         .arg(&garbage)
         .output()
         .unwrap();
-    assert_one_line_error(&output, "garbage.glb: not a valid glTF");
+    assert_one_line_error(
+        &output,
+        "garbage.glb:1:1: not a valid glTF 2.0 model: expected value",
+    );
 
     let incomplete = model_without("sciatic_nerve_r", &dir);
     let output = hipback()
@@ -1358,7 +1363,7 @@ fn a_bad_edit_gives_its_own_error_and_keeps_the_last_good_state() {
         assert_eq!(errors.len(), 1, "{levels}: {errors:?}");
         let e = &errors[0];
         assert!(e.message.contains(message), "{levels}: {e}");
-        assert_eq!(e.location.map(|l| l.0), Some(line), "{levels}: {e}");
+        assert_eq!(e.line_column().map(|l| l.0), Some(line), "{levels}: {e}");
         assert!(
             e.to_string().starts_with(&path.display().to_string()),
             "{e}"
@@ -1394,7 +1399,7 @@ fn a_bad_edit_gives_its_own_error_and_keeps_the_last_good_state() {
         errors[0]
     );
     assert_eq!(errors[0].file, dup.display().to_string());
-    assert_eq!(errors[0].location, Some((2, 5)));
+    assert_eq!(errors[0].line_column(), Some((2, 5)));
 }
 
 /// `--watch`: an edited file is picked up without pressing Reload.

@@ -622,9 +622,17 @@ impl NerveVariantFacts {
     /// The bundled file, relative to the crate root.
     pub const DEFAULT_PATH: &'static str = "assets/anatomy/nerve_variants.ron";
 
-    /// Parses the file's text; the error names `file` and the line.
-    pub fn from_ron_str(text: &str, file: &str) -> Result<Self, String> {
-        ron::from_str(text).map_err(|e| format!("{file}: {e}"))
+    /// Parses the file's text; the error names `file`, the line and the column.
+    pub fn from_ron_str(text: &str, file: &str) -> Result<Self, crate::files::FileError> {
+        ron::from_str(text).map_err(|e| crate::files::FileError::ron(file, &e))
+    }
+
+    /// Reads and parses the file at `path`.
+    pub fn load(path: &std::path::Path) -> Result<Self, crate::files::FileError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| crate::files::FileError::cannot_read(&file, e))?;
+        Self::from_ron_str(&text, &file)
     }
 
     /// The entry of one type.
@@ -714,6 +722,6 @@ mod tests {
             assert!(!f.prevalence.source.is_empty(), "{v:?} has no source");
         }
         let err = NerveVariantFacts::from_ron_str("(variants: [", "x.ron").unwrap_err();
-        assert!(err.starts_with("x.ron:"), "{err}");
+        assert!(err.to_string().starts_with("x.ron:1:"), "{err}");
     }
 }

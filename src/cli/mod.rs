@@ -450,12 +450,8 @@ fn prepare(
     let variants_file = viewer::assets_dir()
         .join("anatomy")
         .join("nerve_variants.ron");
-    let variants_text = std::fs::read_to_string(&variants_file)
-        .map_err(|e| format!("{}: cannot read: {e}", variants_file.display()))?;
-    let nerve_variants = crate::anatomy::NerveVariantFacts::from_ron_str(
-        &variants_text,
-        &variants_file.display().to_string(),
-    )?;
+    let nerve_variants =
+        crate::anatomy::NerveVariantFacts::load(&variants_file).map_err(|e| e.to_string())?;
     Ok(ViewerOptions {
         model_path,
         view,
@@ -550,7 +546,8 @@ fn run_window(args: &WindowArgs) -> Result<ExitCode, String> {
         _ => None,
     };
     let guidance_file = viewer::assets_dir().join(crate::content::guidance::GUIDANCE_FILE);
-    let guidance = crate::content::guidance::Guidance::from_file(&guidance_file)?;
+    let guidance =
+        crate::content::guidance::Guidance::from_file(&guidance_file).map_err(|e| e.to_string())?;
     let options = AppOptions {
         viewer,
         scenario: ScenarioOptions::window(&id, args.watch),
@@ -653,7 +650,7 @@ fn heat_fields(
     ),
     String,
 > {
-    let surface = crate::referral::skin_from_glb(&model_path(model))?;
+    let surface = crate::referral::skin_from_glb(&model_path(model)).map_err(|e| e.to_string())?;
     let dir = viewer::assets_dir().join(crate::referral::data::REFERRAL_FOLDER);
     let (files, errors) = crate::referral::data::load_folder(&dir);
     if let Some(e) = errors.first() {

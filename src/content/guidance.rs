@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::Fact;
+use crate::files::{FileError, FileErrorKind};
 
 /// File name of the guidance inside the assets folder.
 pub const GUIDANCE_FILE: &str = "data/guidance.ron";
@@ -44,18 +45,14 @@ impl Guidance {
     }
 
     /// Parses RON text; errors name the file, line and column.
-    pub fn from_ron_str(text: &str, file_label: &str) -> Result<Self, String> {
-        let guidance: Guidance = ron::from_str(text).map_err(|e| {
-            format!(
-                "{file_label}:{}:{}: {}",
-                e.span.start.line, e.span.start.col, e.code
-            )
-        })?;
+    pub fn from_ron_str(text: &str, file_label: &str) -> Result<Self, FileError> {
+        let guidance: Guidance = ron::from_str(text).map_err(|e| FileError::ron(file_label, &e))?;
         for section in guidance.sections() {
             if section.facts.is_empty() {
-                return Err(format!(
-                    "{file_label}: section `{}` has no facts",
-                    section.title
+                return Err(FileError::new(
+                    FileErrorKind::Incomplete,
+                    file_label,
+                    format!("section `{}` has no facts", section.title),
                 ));
             }
         }
@@ -63,10 +60,9 @@ impl Guidance {
     }
 
     /// Reads and parses the guidance file.
-    pub fn from_file(path: &Path) -> Result<Self, String> {
+    pub fn from_file(path: &Path) -> Result<Self, FileError> {
         let label = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("{label}: cannot read: {e}"))?;
+        let text = std::fs::read_to_string(path).map_err(|e| FileError::cannot_read(&label, e))?;
         Self::from_ron_str(&text, &label)
     }
 }

@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::anatomy::StructureKind;
+use crate::files::{FileError, FileErrorKind, line_col_of_offset};
 
 /// File name of the content table inside the assets folder.
 pub const CONTENT_FILE: &str = "data/structures.ron";
@@ -92,51 +93,6 @@ struct ContentFile {
     structures: Vec<StructureInfo>,
 }
 
-/// A content file that cannot be used; every variant names the file.
-#[derive(Debug, thiserror::Error)]
-pub enum ContentError {
-    /// The file could not be read.
-    #[error("{file}: cannot read: {source}")]
-    Io {
-        /// The file.
-        file: String,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not valid RON for the expected shape.
-    #[error("{file}: {message}")]
-    Parse {
-        /// The file.
-        file: String,
-        /// The parser's message, with line and column.
-        message: String,
-    },
-    /// An entry names a structure kind that does not exist.
-    #[error("{file}: unknown structure kind `{kind}`")]
-    UnknownKind {
-        /// The file.
-        file: String,
-        /// The name found.
-        kind: String,
-    },
-    /// A structure kind has two entries.
-    #[error("{file}: structure kind `{kind}` appears twice")]
-    Duplicate {
-        /// The file.
-        file: String,
-        /// The name found twice.
-        kind: String,
-    },
-    /// Some structure kinds have no entry.
-    #[error("{file}: no entry for {}", .kinds.join(", "))]
-    Missing {
-        /// The file.
-        file: String,
-        /// The kinds without an entry.
-        kinds: Vec<String>,
-    },
-}
-
 /// The parsed content, one entry per [`StructureKind`].
 #[derive(Clone, Debug, Default, bevy::prelude::Resource)]
 pub struct ContentTable {
@@ -145,11 +101,14 @@ pub struct ContentTable {
 
 impl ContentTable {
     /// Parses and checks RON text; `file_label` names the file in errors.
-    pub fn from_ron_str(text: &str, file_label: &str) -> Result<Self, ContentError> {
-        let parsed: ContentFile = ron::from_str(text).map_err(|e| ContentError::Parse {
-            file: file_label.to_owned(),
-            message: e.to_string(),
-        })?;
+    pub fn from_ron_str(text: &str, file_label: &str) -> Result<Self, FileError> {
+        let parsed: ContentFile =
+            ron::from_str(text).map_err(|e| FileError::ron(file_label, &e))?;
+        // An entry is found by its quoted kind.
+        let place_of = |kind: &str| {
+            text.find(&format!("\"{kind}\""))
+                .and_then(|offset| line_col_of_offset(text.as_bytes(), offset))
+        };
         let mut by_kind = HashMap::new();
         for info in parsed.structures {
             let Some(kind) = StructureKind::ALL
@@ -157,16 +116,23 @@ impl ContentTable {
                 .copied()
                 .find(|k| k.base_name() == info.kind)
             else {
-                return Err(ContentError::UnknownKind {
-                    file: file_label.to_owned(),
-                    kind: info.kind,
-                });
+                return Err(FileError::invalid(
+                    file_label,
+                    format!("unknown structure kind `{}`", info.kind),
+                )
+                .at(place_of(&info.kind)));
             };
             if by_kind.contains_key(&kind) {
-                return Err(ContentError::Duplicate {
-                    file: file_label.to_owned(),
-                    kind: info.kind,
-                });
+                // The second entry is the one to remove.
+                let second = text
+                    .match_indices(&format!("\"{}\"", info.kind))
+                    .nth(1)
+                    .and_then(|(offset, _)| line_col_of_offset(text.as_bytes(), offset));
+                return Err(FileError::invalid(
+                    file_label,
+                    format!("structure kind `{}` appears twice", info.kind),
+                )
+                .at(second));
             }
             by_kind.insert(kind, info);
         }
@@ -176,21 +142,19 @@ impl ContentTable {
             .map(|k| k.base_name().to_owned())
             .collect();
         if !missing.is_empty() {
-            return Err(ContentError::Missing {
-                file: file_label.to_owned(),
-                kinds: missing,
-            });
+            return Err(FileError::new(
+                FileErrorKind::Incomplete,
+                file_label,
+                format!("no entry for {}", missing.join(", ")),
+            ));
         }
         Ok(Self { by_kind })
     }
 
     /// Reads and parses a content file.
-    pub fn from_file(path: &Path) -> Result<Self, ContentError> {
+    pub fn from_file(path: &Path) -> Result<Self, FileError> {
         let label = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ContentError::Io {
-            file: label.clone(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| FileError::cannot_read(&label, e))?;
         Self::from_ron_str(&text, &label)
     }
 
@@ -513,9 +477,9 @@ mod tests {
     #[test]
     fn errors_name_the_file() {
         let err = ContentTable::from_ron_str("(structures: [", "x.ron").unwrap_err();
-        assert!(err.to_string().starts_with("x.ron: "), "{err}");
+        assert!(err.to_string().starts_with("x.ron:1:"), "{err}");
         let err = ContentTable::from_ron_str("(structures: [])", "y.ron").unwrap_err();
-        assert!(matches!(err, ContentError::Missing { .. }));
+        assert_eq!(err.kind, FileErrorKind::Incomplete);
         assert!(
             err.to_string().contains("y.ron: no entry for hip_bone"),
             "{err}"
@@ -524,6 +488,9 @@ mod tests {
             function: (text: "a", source: "b", grade: EST),
             clinical: (text: "a", source: "b", grade: CONV))])"#;
         let err = ContentTable::from_ron_str(bogus, "z.ron").unwrap_err();
-        assert_eq!(err.to_string(), "z.ron: unknown structure kind `spleen`");
+        assert_eq!(
+            err.to_string(),
+            "z.ron:1:22: unknown structure kind `spleen`"
+        );
     }
 }

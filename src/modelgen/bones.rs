@@ -3,9 +3,10 @@
 
 use bevy::math::{Mat3, Vec3};
 
-use super::data::{Anatomy, DataError};
+use super::data::Anatomy;
 use super::field::{Part, Primitive};
 use crate::anatomy::{Side, StructureKind};
+use crate::files::FileError;
 
 /// Femoral head radius per side (sphere fits in shared/anatomy, metres).
 pub fn femoral_head_radius_m(side: Side) -> f32 {
@@ -130,7 +131,7 @@ pub fn attachment_pits(
     bone: StructureKind,
     side: Side,
     depth_m: &dyn Fn(Vec3) -> f32,
-) -> Result<Part, DataError> {
+) -> Result<Part, FileError> {
     use super::data::BodyFrame;
     let sides: &[Side] = if side == Side::Midline {
         &[Side::Left, Side::Right]
@@ -185,7 +186,7 @@ pub fn acetabular_axis(side: Side) -> Vec3 {
 }
 
 /// Samples of the SI joint patch (outline fan), in glTF frame.
-pub fn si_patch(anatomy: &Anatomy, side: Side, step_m: f32) -> Result<Vec<Vec3>, DataError> {
+pub fn si_patch(anatomy: &Anatomy, side: Side, step_m: f32) -> Result<Vec<Vec3>, FileError> {
     let centre = anatomy.landmark("SI_joint_centre", side)?;
     let mut outline = Vec::new();
     for i in 0..12 {
@@ -226,7 +227,7 @@ pub fn si_normal(side: Side) -> Vec3 {
 pub const SI_HALF_GAP_M: f32 = 0.0012;
 
 /// Hip bone (ilium, ischium, pubis).
-pub fn hip_bone(a: &Anatomy, side: Side) -> Result<Vec<Part>, DataError> {
+pub fn hip_bone(a: &Anatomy, side: Side) -> Result<Vec<Part>, FileError> {
     let lat = lateral(side);
     let l = |n: &str| a.landmark(n, side);
     let hjc = l("hip_joint_centre")?;
@@ -430,7 +431,7 @@ pub fn hip_bone(a: &Anatomy, side: Side) -> Result<Vec<Part>, DataError> {
 
 /// Sacrum: S1 body, a curved column down to the apex, alae, and lateral masses that carry
 /// the auricular surfaces; anterior sacral foramina cut through.
-pub fn sacrum(a: &Anatomy) -> Result<Vec<Part>, DataError> {
+pub fn sacrum(a: &Anatomy) -> Result<Vec<Part>, FileError> {
     let m = |n: &str| a.landmark(n, Side::Midline);
     let s1 = m("S1_endplate_centre")?;
     let promontory = m("sacral_promontory")?;
@@ -541,7 +542,7 @@ fn column_z_at(points: &[Vec3], y: f32) -> f32 {
 }
 
 /// Coccyx: three to four fused segments curving forward to the tip landmark.
-pub fn coccyx(a: &Anatomy) -> Result<Vec<Part>, DataError> {
+pub fn coccyx(a: &Anatomy) -> Result<Vec<Part>, FileError> {
     let tip = a.landmark("sacral_apex_coccyx_tip", Side::Midline)?;
     let top = Vec3::new(0.0, -0.0445, tip.z + 0.012);
     let mid = Vec3::new(0.0, -0.056, tip.z + 0.006);
@@ -568,7 +569,7 @@ pub fn coccyx(a: &Anatomy) -> Result<Vec<Part>, DataError> {
 
 /// Femur: head, neck at the measured neck-shaft angle, greater and lesser trochanter,
 /// shaft through the mid-thigh landmark, condyles.
-pub fn femur(a: &Anatomy, side: Side) -> Result<Vec<Part>, DataError> {
+pub fn femur(a: &Anatomy, side: Side) -> Result<Vec<Part>, FileError> {
     let lat = lateral(side);
     let l = |n: &str| a.landmark(n, side);
     let head = l("femoral_head_centre")?;
@@ -678,7 +679,7 @@ pub fn neck_base(head: Vec3, on_axis: Vec3, shaft_up: Vec3) -> Vec3 {
 }
 
 /// The SI joint surface: a thin plate filling the gap between sacrum and ilium.
-pub fn si_joint(a: &Anatomy, side: Side) -> Result<Vec<Part>, DataError> {
+pub fn si_joint(a: &Anatomy, side: Side) -> Result<Vec<Part>, FileError> {
     let patch = si_patch(a, side, 0.0015)?;
     Ok(vec![Part::union(
         patch

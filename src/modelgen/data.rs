@@ -7,38 +7,9 @@ use std::path::Path;
 
 use bevy::math::Vec3;
 use serde::Deserialize;
-use thiserror::Error;
 
 use crate::anatomy::Side;
-
-/// Problems reading or using the anatomy data file.
-#[derive(Debug, Error)]
-pub enum DataError {
-    /// The file could not be read.
-    #[error("{file}: cannot read: {source}")]
-    Io {
-        /// The file.
-        file: String,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not valid RON for this schema.
-    #[error("{file}: {source}")]
-    Parse {
-        /// The file.
-        file: String,
-        /// Why (with line and column).
-        source: Box<ron::error::SpannedError>,
-    },
-    /// A value the generator needs is missing.
-    #[error("{file}: missing {what}")]
-    Missing {
-        /// The file.
-        file: String,
-        /// What is missing.
-        what: String,
-    },
-}
+use crate::files::{FileError, FileErrorKind};
 
 /// A side as written in the data file.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -152,21 +123,15 @@ impl Anatomy {
     pub const DEFAULT_PATH: &'static str = "assets/anatomy/rajagopal2016.ron";
 
     /// Reads and parses a data file.
-    pub fn load(path: &Path) -> Result<Self, DataError> {
+    pub fn load(path: &Path) -> Result<Self, FileError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| DataError::Io {
-            file: file.clone(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| FileError::cannot_read(&file, e))?;
         Self::from_ron_str(&text, &file)
     }
 
     /// Parses data from text; `file` names it in errors.
-    pub fn from_ron_str(text: &str, file: &str) -> Result<Self, DataError> {
-        let raw: AnatomyFile = ron::from_str(text).map_err(|source| DataError::Parse {
-            file: file.to_string(),
-            source: Box::new(source),
-        })?;
+    pub fn from_ron_str(text: &str, file: &str) -> Result<Self, FileError> {
+        let raw: AnatomyFile = ron::from_str(text).map_err(|e| FileError::ron(file, &e))?;
         let shift = Vec3::from(raw.torso_seating_shift_m);
         // The shift is given in the OpenSim frame; map it like a point.
         let shift_gltf = gltf_from_opensim((shift.x, shift.y, shift.z));
@@ -207,16 +172,18 @@ impl Anatomy {
         })
     }
 
-    fn missing(&self, what: String) -> DataError {
-        DataError::Missing {
-            file: self.file.clone(),
-            what,
-        }
+    /// An error of this file: `missing {what}`.
+    pub fn missing(&self, what: impl std::fmt::Display) -> FileError {
+        FileError::new(
+            FileErrorKind::Incomplete,
+            &self.file,
+            format!("missing {what}"),
+        )
     }
 
     /// A landmark on a side (glTF frame). Paired landmarks only given on the right are
     /// mirrored.
-    pub fn landmark(&self, name: &str, side: Side) -> Result<Vec3, DataError> {
+    pub fn landmark(&self, name: &str, side: Side) -> Result<Vec3, FileError> {
         if let Some(p) = self.landmarks.get(&(name.to_string(), side.into())) {
             return Ok(*p);
         }
@@ -229,7 +196,7 @@ impl Anatomy {
     }
 
     /// A muscle path by its OpenSim name without side (e.g. `glmax1`), mirrored for the left.
-    pub fn muscle_path(&self, muscle: &str, side: Side) -> Result<Vec<PathPoint>, DataError> {
+    pub fn muscle_path(&self, muscle: &str, side: Side) -> Result<Vec<PathPoint>, FileError> {
         let points = self
             .muscles
             .get(&format!("{muscle}_r"))
@@ -248,7 +215,7 @@ impl Anatomy {
     }
 
     /// A nerve branch polyline on a side.
-    pub fn nerve_branch(&self, branch: &str, side: Side) -> Result<Vec<PathPoint>, DataError> {
+    pub fn nerve_branch(&self, branch: &str, side: Side) -> Result<Vec<PathPoint>, FileError> {
         self.nerves
             .get(&(branch.to_string(), side.into()))
             .cloned()
@@ -284,7 +251,7 @@ mod tests {
     fn broken_file_names_file_and_line() {
         let err = Anatomy::from_ron_str("(source: 3", "x.ron").unwrap_err();
         let msg = err.to_string();
-        assert!(msg.starts_with("x.ron:"), "{msg}");
-        assert!(msg.contains("1:"), "{msg}");
+        assert!(msg.starts_with("x.ron:1:"), "{msg}");
+        assert_eq!(err.line_column().map(|(line, _)| line), Some(1), "{msg}");
     }
 }

@@ -20,7 +20,8 @@ use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::anatomy::{NerveVariant, PiriformisPassage, Side, Structure, StructureKind};
-use data::{Anatomy, DataError};
+use crate::files::FileError;
+use data::Anatomy;
 use field::{FAR_M, Grid, Part, rasterize, smooth_max, smooth_min};
 use mesh::TriMesh;
 use sweep::{JOINT_COUNT, JointWeights, SweepSample};
@@ -30,7 +31,7 @@ use sweep::{JOINT_COUNT, JointWeights, SweepSample};
 pub enum ModelgenError {
     /// Bad or missing anatomical data.
     #[error(transparent)]
-    Data(#[from] DataError),
+    Data(#[from] FileError),
     /// Writing failed.
     #[error(transparent)]
     Glb(#[from] glb::GlbError),
@@ -152,7 +153,7 @@ const NERVE_VARIANT_RESOLUTION: Resolution = (0.0010, 900, 6);
 pub const SOFT_TISSUE_BONE_GAP_M: f32 = 0.0012;
 
 /// A bone's (or disc's) field, with pits where a tendon attachment ended up buried in it.
-fn bone_grid(a: &Anatomy, spine: &spine::Spine, s: Structure) -> Result<Grid, DataError> {
+fn bone_grid(a: &Anatomy, spine: &spine::Spine, s: Structure) -> Result<Grid, FileError> {
     let mut grid = rasterize(&bone_parts(a, spine, s)?, resolution(s.kind).0);
     if s.kind.layer() == crate::anatomy::Layer::Bones {
         let pits = bones::attachment_pits(a, s.kind, s.side, &|p| -grid.sample(p))?;
@@ -161,7 +162,7 @@ fn bone_grid(a: &Anatomy, spine: &spine::Spine, s: Structure) -> Result<Grid, Da
     Ok(grid)
 }
 
-fn bone_parts(a: &Anatomy, spine: &spine::Spine, s: Structure) -> Result<Vec<Part>, DataError> {
+fn bone_parts(a: &Anatomy, spine: &spine::Spine, s: Structure) -> Result<Vec<Part>, FileError> {
     match s.kind {
         StructureKind::HipBone => bones::hip_bone(a, s.side),
         StructureKind::Sacrum => bones::sacrum(a),
@@ -519,7 +520,7 @@ fn nerve_structure(
     variant: NerveVariant,
     bones: &BoneField<'_>,
     muscles: &[(Grid, GeneratedStructure)],
-) -> Result<(Grid, GeneratedStructure), DataError> {
+) -> Result<(Grid, GeneratedStructure), FileError> {
     let nerve = soft::nerve(a, side, variant)?;
     let piriformis = muscles
         .iter()
@@ -632,7 +633,7 @@ const SKIN_OVER_INNER_M: f32 = skin::MIN_SOFT_TISSUE_M + 0.004;
 
 /// The body surface around every inner structure (their fields grown by the soft-tissue
 /// layer), with regions and skin weights per vertex.
-fn skin_structure(a: &Anatomy, inner: &[&Grid]) -> Result<GeneratedStructure, DataError> {
+fn skin_structure(a: &Anatomy, inner: &[&Grid]) -> Result<GeneratedStructure, FileError> {
     let levels = skin::BodyLevels::new(a)?;
     let mut skin_grid = rasterize(
         &skin::body_parts(&levels),
@@ -689,7 +690,7 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
     let bone_grids: Vec<(Structure, Grid)> = bone_list
         .par_iter()
         .map(|s| Ok((*s, bone_grid(a, &spine, *s)?)))
-        .collect::<Result<_, DataError>>()?;
+        .collect::<Result<_, FileError>>()?;
     let bone_meshes: Vec<GeneratedStructure> = bone_grids
         .par_iter()
         .map(|(s, g)| {
@@ -747,7 +748,7 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
                 "tense",
             ))
         })
-        .collect::<Result<_, DataError>>()?;
+        .collect::<Result<_, FileError>>()?;
 
     // 3. Nerves, kept clear of bone and of the piriformis above them; the usual nerve
     // (type A) and the extra types, each side.
@@ -758,7 +759,7 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
     let (nerves, variants): (Vec<_>, Vec<_>) = nerve_list
         .par_iter()
         .map(|(side, v)| Ok((*v, nerve_structure(a, *side, *v, &field, &muscles)?)))
-        .collect::<Result<Vec<_>, DataError>>()?
+        .collect::<Result<Vec<_>, FileError>>()?
         .into_iter()
         .partition(|(v, _)| *v == NerveVariant::A);
     let nerves: Vec<(Grid, GeneratedStructure)> = nerves.into_iter().map(|(_, n)| n).collect();

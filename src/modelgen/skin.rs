@@ -5,11 +5,12 @@
 
 use bevy::math::{Mat3, Vec3};
 
-use super::data::{Anatomy, DataError};
+use super::data::Anatomy;
 use super::field::{Part, Primitive};
 use super::spine::Spine;
 use super::sweep::{JOINT_FEMUR_L, JOINT_FEMUR_R, JointWeights};
 use crate::anatomy::{Side, SkinRegion, SkinRegionKind};
+use crate::files::FileError;
 
 /// Height of the top of the modelled trunk (about the lower ribs), metres above the ASIS.
 pub const TRUNK_TOP_Y_M: f32 = 0.27;
@@ -43,7 +44,7 @@ pub struct BodyLevels {
 
 impl BodyLevels {
     /// Reads the levels from the anatomy (right side; the body is symmetric).
-    pub fn new(a: &Anatomy) -> Result<Self, DataError> {
+    pub fn new(a: &Anatomy) -> Result<Self, FileError> {
         let r = Side::Right;
         Ok(BodyLevels {
             knee: [
@@ -221,7 +222,7 @@ pub fn body_parts(levels: &BodyLevels) -> Vec<Part> {
 
 /// The iliac crest seen from behind, from the crest landmarks (ASIS to PSIS): the part from
 /// its most lateral point to its most medial one, as (|x|, height) with |x| increasing.
-fn crest_profile(a: &Anatomy) -> Result<Vec<(f32, f32)>, DataError> {
+fn crest_profile(a: &Anatomy) -> Result<Vec<(f32, f32)>, FileError> {
     let mut crest = Vec::new();
     for i in 0.. {
         match a.landmark(&format!("iliac_crest_{i:02}"), Side::Right) {

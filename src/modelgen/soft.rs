@@ -4,12 +4,13 @@
 use bevy::math::Vec3;
 
 use super::bones::lateral;
-use super::data::{Anatomy, BodyFrame, DataError, PathPoint};
+use super::data::{Anatomy, BodyFrame, PathPoint};
 use super::spine::Spine;
 use super::sweep::{
     GuidePoint, JOINT_FEMUR_L, JOINT_FEMUR_R, JOINT_PELVIS, SweepSample, SweepSpec, fusiform, sweep,
 };
 use crate::anatomy::{NerveVariant, PiriformisPassage, Side, StructureKind};
+use crate::files::FileError;
 
 fn joint_of(p: &PathPoint, side: Side, spine: &Spine) -> usize {
     match p.frame {
@@ -46,9 +47,9 @@ pub fn target_volume_cm3(kind: StructureKind) -> f32 {
 }
 
 /// The balls of a muscle, before they are pushed clear of bone.
-pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepSample>, DataError> {
+pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepSample>, FileError> {
     let spine = Spine::new(a)?;
-    let path = |name: &str| -> Result<Vec<GuidePoint>, DataError> {
+    let path = |name: &str| -> Result<Vec<GuidePoint>, FileError> {
         Ok(guide(&a.muscle_path(name, side)?, side, &spine))
     };
     let lat = lateral(side);
@@ -175,23 +176,20 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
 }
 
 /// The sciatic trunk's guide polyline (plexus to bifurcation).
-pub fn nerve_trunk_guide(a: &Anatomy, side: Side) -> Result<Vec<GuidePoint>, DataError> {
+pub fn nerve_trunk_guide(a: &Anatomy, side: Side) -> Result<Vec<GuidePoint>, FileError> {
     let spine = Spine::new(a)?;
     Ok(guide(&a.nerve_branch("sciatic_trunk", side)?, side, &spine))
 }
 
 /// Where along the nerve trunk it passes under the piriformis (the infrapiriform exit).
-pub fn nerve_crossing(a: &Anatomy, side: Side) -> Result<Vec3, DataError> {
+pub fn nerve_crossing(a: &Anatomy, side: Side) -> Result<Vec3, FileError> {
     let trunk = a.nerve_branch("sciatic_trunk", side)?;
     trunk
         .iter()
         .find(|p| p.name.contains("infrapiriform"))
         .or_else(|| trunk.get(1))
         .map(|p| p.position_m)
-        .ok_or_else(|| DataError::Missing {
-            file: "anatomy".into(),
-            what: "sciatic trunk infrapiriform point".into(),
-        })
+        .ok_or_else(|| a.missing("sciatic trunk infrapiriform point"))
 }
 
 /// The piriformis band's width direction for a tangent: the same hint its sweep uses.
@@ -226,15 +224,12 @@ pub fn piriformis_frame_at_crossing(
     a: &Anatomy,
     side: Side,
     passage: PiriformisPassage,
-) -> Result<PiriformisFrame, DataError> {
+) -> Result<PiriformisFrame, FileError> {
     let piri = a.muscle_path("piri", side)?;
     let (notch, insertion) = match piri.as_slice() {
         [.., n, i] => (n.position_m, i.position_m),
         _ => {
-            return Err(DataError::Missing {
-                file: "anatomy".into(),
-                what: "piri path with a point in the notch".into(),
-            });
+            return Err(a.missing("piri path with a point in the notch"));
         }
     };
     let tangent = (insertion - notch).normalize_or_zero();
@@ -308,13 +303,13 @@ fn division_samples(
 /// terminal stubs (type A), or two divisions (types B, C) that run side by side down the
 /// thigh, the tibial one on the usual course below the muscle, the common fibular one through
 /// or above it, each going on as its terminal branch.
-pub fn nerve(a: &Anatomy, side: Side, variant: NerveVariant) -> Result<NerveSweep, DataError> {
+pub fn nerve(a: &Anatomy, side: Side, variant: NerveVariant) -> Result<NerveSweep, FileError> {
     let spine = Spine::new(a)?;
-    let branch = |b: &str| -> Result<Vec<GuidePoint>, DataError> {
+    let branch = |b: &str| -> Result<Vec<GuidePoint>, FileError> {
         Ok(guide(&a.nerve_branch(b, side)?, side, &spine))
     };
     let lat = lateral(side);
-    let tube = |b: &str, r0: f32, r1: f32| -> Result<Vec<SweepSample>, DataError> {
+    let tube = |b: &str, r0: f32, r1: f32| -> Result<Vec<SweepSample>, FileError> {
         let ht = move |_u: f32, t: f32| r0 + (r1 - r0) * t;
         Ok(sweep(&SweepSpec {
             guides: vec![branch(b)?],

@@ -10,10 +10,11 @@
 
 use bevy::math::{Mat3, Vec3};
 
-use super::data::{Anatomy, DataError};
+use super::data::Anatomy;
 use super::field::{Part, Primitive, Slab};
 use super::sweep::{JOINT_COUNT, JOINT_PELVIS, JOINT_VERTEBRAE, JointWeights};
 use crate::anatomy::{Side, StructureKind};
+use crate::files::FileError;
 
 /// Published sizes of one vertebra.
 struct LevelSize {
@@ -195,7 +196,7 @@ const DISC_NAMES: [&str; 6] = ["T12L1", "L1L2", "L2L3", "L3L4", "L4L5", "L5S1"];
 
 /// The S1 endplate from the sacrum's landmarks: through its centre, square to the line from
 /// the promontory to its posterior edge, facing up.
-pub fn s1_endplate(a: &Anatomy) -> Result<Plane, DataError> {
+pub fn s1_endplate(a: &Anatomy) -> Result<Plane, FileError> {
     let m = |n: &str| a.landmark(n, Side::Midline);
     let promontory = m("sacral_promontory")?;
     let posterior = m("S1_endplate_posterior_superior")?;
@@ -215,7 +216,7 @@ fn frame(up: Vec3) -> Mat3 {
 
 impl Spine {
     /// Lays the spine out from the landmarks.
-    pub fn new(a: &Anatomy) -> Result<Spine, DataError> {
+    pub fn new(a: &Anatomy) -> Result<Spine, FileError> {
         let disc_centres: Vec<Vec3> = DISC_NAMES
             .iter()
             .map(|n| a.landmark(&format!("disc_{n}_centre"), Side::Midline))
@@ -449,7 +450,7 @@ fn articular_process(f: &Facet, towards: f32, lift_m: f32) -> Primitive {
 /// A vertebra: the waisted, kidney-shaped body, pedicles, laminae, the spinous process,
 /// transverse processes (to their measured tips at L4 and L5) and the superior and inferior
 /// articular processes facing their neighbours' across the facet joints.
-pub fn vertebra(a: &Anatomy, spine: &Spine, kind: StructureKind) -> Result<Vec<Part>, DataError> {
+pub fn vertebra(a: &Anatomy, spine: &Spine, kind: StructureKind) -> Result<Vec<Part>, FileError> {
     let Some(index) = StructureKind::VERTEBRAE.iter().position(|k| *k == kind) else {
         return Ok(Vec::new());
     };

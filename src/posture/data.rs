@@ -11,23 +11,12 @@ use serde::Deserialize;
 use super::kinematics::{Limits, LumbarRule, Posture, PostureId};
 use super::muscle_length::HeadWrap;
 use crate::content::Fact;
+use crate::files::{FileError, find_line_col};
 
 /// File name of the posture data inside the assets folder.
 pub const POSTURE_FILE: &str = "data/posture.ron";
 /// The format this build reads.
 pub const FORMAT_VERSION: u32 = 1;
-
-/// A posture data file that cannot be used; names the file and, where known, the line.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{file}{}: {message}", location.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
-pub struct PostureDataError {
-    /// The file.
-    pub file: String,
-    /// Line and column (1-based), where known.
-    pub location: Option<(usize, usize)>,
-    /// What is wrong.
-    pub message: String,
-}
 
 /// One preset posture, with what it shows and where its angles come from.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -135,25 +124,14 @@ impl PostureFile {
     }
 
     /// Parses and checks a file's text; `file` names it in errors.
-    pub fn from_ron_str(text: &str, file: &str) -> Result<PostureFile, PostureDataError> {
-        let parsed: PostureFile = ron::from_str(text).map_err(|e| PostureDataError {
-            file: file.to_owned(),
-            location: Some((e.span.start.line, e.span.start.col)),
-            message: crate::scenario::file::ron_message(&e.code),
-        })?;
-        let at = |needle: &str, message: String| PostureDataError {
-            file: file.to_owned(),
-            location: crate::scenario::file::find_line_col(text, needle),
-            message,
+    pub fn from_ron_str(text: &str, file: &str) -> Result<PostureFile, FileError> {
+        let parsed: PostureFile = ron::from_str(text).map_err(|e| FileError::ron(file, &e))?;
+        let at = |needle: &str, message: String| {
+            FileError::invalid(file, message).at(find_line_col(text, needle))
         };
         if parsed.version > FORMAT_VERSION {
-            return Err(at(
-                "version",
-                format!(
-                    "written by a newer hipback (format {}; this one reads up to {FORMAT_VERSION})",
-                    parsed.version
-                ),
-            ));
+            return Err(FileError::newer(file, parsed.version, FORMAT_VERSION)
+                .at(find_line_col(text, "version")));
         }
         let l = &parsed.limits;
         for (name, (lo, hi)) in [
@@ -212,13 +190,9 @@ impl PostureFile {
     }
 
     /// Reads and checks a file.
-    pub fn load(path: &Path) -> Result<PostureFile, PostureDataError> {
+    pub fn load(path: &Path) -> Result<PostureFile, FileError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| PostureDataError {
-            file: file.clone(),
-            location: None,
-            message: format!("cannot read: {e}"),
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| FileError::cannot_read(&file, e))?;
         Self::from_ron_str(&text, &file)
     }
 }
@@ -273,7 +247,7 @@ mod tests {
         let e = PostureFile::from_ron_str(&text.replacen("id: fair", "id: lotus", 1), "p.ron")
             .unwrap_err();
         assert!(e.to_string().starts_with("p.ron:"), "{e}");
-        assert!(e.location.is_some(), "{e}");
+        assert!(e.line_column().is_some(), "{e}");
         let e = PostureFile::from_ron_str(&text.replacen("id: fair", "id: sitting", 1), "p.ron")
             .unwrap_err();
         assert!(e.message.contains("`sitting` is listed twice"), "{e}");

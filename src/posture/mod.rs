@@ -53,11 +53,11 @@ impl PostureModel {
         let data =
             PostureFile::load(&assets.join(data::POSTURE_FILE)).map_err(|e| e.to_string())?;
         let anatomy_path = assets.join(ANATOMY_FILE);
-        let text = std::fs::read_to_string(&anatomy_path)
-            .map_err(|e| format!("{}: cannot read: {e}", anatomy_path.display()))?;
         let label = anatomy_path.display().to_string();
+        let text = std::fs::read_to_string(&anatomy_path)
+            .map_err(|e| crate::files::FileError::cannot_read(&label, e).to_string())?;
         let anatomy = Anatomy::from_ron_str(&text, &label).map_err(|e| e.to_string())?;
-        let wraps = muscle_length::wrap_objects(&text, &label)?;
+        let wraps = muscle_length::wrap_objects(&text, &label).map_err(|e| e.to_string())?;
         Self::from_parts(data, &anatomy, &wraps)
     }
 

@@ -60,15 +60,10 @@ struct WrapSection {
 
 /// The wrap surfaces of an anatomy file's text (the file's other fields are read by
 /// [`Anatomy`]).
-pub fn wrap_objects(text: &str, file: &str) -> Result<Vec<WrapObject>, String> {
+pub fn wrap_objects(text: &str, file: &str) -> Result<Vec<WrapObject>, crate::files::FileError> {
     ron::from_str::<WrapSection>(text)
         .map(|s| s.wrap_objects)
-        .map_err(|e| {
-            format!(
-                "{file}:{}:{}: {}",
-                e.span.start.line, e.span.start.col, e.code
-            )
-        })
+        .map_err(|e| crate::files::FileError::ron(file, &e))
 }
 
 /// A wrap surface in the model's frame.

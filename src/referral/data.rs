@@ -10,7 +10,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::anatomy::{Layer, SkinRegionKind, StructureKind};
 use crate::content::EvidenceGrade;
-use crate::scenario::file::{Fraction, ScenarioError};
+use crate::files::{FileError, FileErrorKind, declared_version, find_line_col};
+use crate::scenario::file::Fraction;
 
 /// The referral format this build reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -198,39 +199,23 @@ fn format_version() -> u32 {
 }
 
 /// Parses one referral file's bytes; `file` names it in errors. Never panics.
-pub fn parse(bytes: &[u8], file: &str) -> Result<ReferralFile, ScenarioError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| ScenarioError::whole_file(file, "not UTF-8 text"))?;
+pub fn parse(bytes: &[u8], file: &str) -> Result<ReferralFile, FileError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| FileError::not_utf8(file, bytes, &e))?;
+    let newer = |version| {
+        FileError::newer(file, version, FORMAT_VERSION).at(find_line_col(text, "version"))
+    };
     // A newer hipback's file: say so before its new fields read as errors.
-    if let Some(version) = crate::scenario::file::declared_version(text)
+    if let Some(version) = declared_version(text)
         && version > FORMAT_VERSION
     {
-        return Err(ScenarioError {
-            file: file.to_owned(),
-            location: crate::scenario::file::find_line_col(text, "version"),
-            message: format!(
-                "written by a newer hipback (format {version}; this one reads up to {FORMAT_VERSION})"
-            ),
-        });
+        return Err(newer(version));
     }
-    let referral: ReferralFile = ron::from_str(text).map_err(|e| ScenarioError {
-        file: file.to_owned(),
-        location: Some((e.span.start.line, e.span.start.col)),
-        message: crate::scenario::file::ron_message(&e.code),
-    })?;
-    let at = |needle: &str, message: String| ScenarioError {
-        file: file.to_owned(),
-        location: crate::scenario::file::find_line_col(text, needle),
-        message,
+    let referral: ReferralFile = ron::from_str(text).map_err(|e| FileError::ron(file, &e))?;
+    let at = |needle: &str, message: String| {
+        FileError::invalid(file, message).at(find_line_col(text, needle))
     };
     if referral.version > FORMAT_VERSION {
-        return Err(at(
-            "version",
-            format!(
-                "written by a newer hipback (format {}; this one reads up to {FORMAT_VERSION})",
-                referral.version
-            ),
-        ));
+        return Err(newer(referral.version));
     }
     if referral.zones.is_empty() {
         return Err(at(
@@ -294,14 +279,15 @@ pub fn referral_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 /// The referral patterns of a folder: the good files, and an error per bad file (a
 /// duplicate source is an error of the later file; a missing source is an error of the
 /// folder).
-pub fn load_folder(dir: &Path) -> (Vec<ReferralFile>, Vec<ScenarioError>) {
+pub fn load_folder(dir: &Path) -> (Vec<ReferralFile>, Vec<FileError>) {
     let label = dir.display().to_string();
     let files = match referral_files(dir) {
         Ok(files) => files,
         Err(e) => {
             return (
                 Vec::new(),
-                vec![ScenarioError::whole_file(
+                vec![FileError::new(
+                    FileErrorKind::Unreadable,
                     &label,
                     format!("cannot list the folder: {e}"),
                 )],
@@ -313,17 +299,17 @@ pub fn load_folder(dir: &Path) -> (Vec<ReferralFile>, Vec<ScenarioError>) {
     for path in files {
         let name = path.display().to_string();
         let parsed = std::fs::read(&path)
-            .map_err(|e| ScenarioError::whole_file(&name, format!("cannot read: {e}")))
+            .map_err(|e| FileError::cannot_read(&name, e))
             .and_then(|bytes| {
                 parse(&bytes, &name).and_then(|r| {
                     if good.iter().any(|g| g.source == r.source) {
-                        Err(ScenarioError {
-                            file: name.clone(),
-                            location: std::str::from_utf8(&bytes)
-                                .ok()
-                                .and_then(|t| crate::scenario::file::find_line_col(t, "source")),
-                            message: format!("source `{}` has another file", r.source.name()),
-                        })
+                        Err(FileError::invalid(
+                            &name,
+                            format!("source `{}` has another file", r.source.name()),
+                        )
+                        .at(std::str::from_utf8(&bytes)
+                            .ok()
+                            .and_then(|t| find_line_col(t, "source"))))
                     } else {
                         Ok(r)
                     }
@@ -340,7 +326,8 @@ pub fn load_folder(dir: &Path) -> (Vec<ReferralFile>, Vec<ScenarioError>) {
         .map(SourceId::name)
         .collect();
     if !missing.is_empty() && errors.is_empty() {
-        errors.push(ScenarioError::whole_file(
+        errors.push(FileError::new(
+            FileErrorKind::Incomplete,
             &label,
             format!("no referral file for {}", missing.join(", ")),
         ));

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use bevy::math::Vec3;
 use serde::{Deserialize, Serialize};
 
+use crate::files::{FileError, declared_version, find_line_col};
+
 /// The drawing file format this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -92,8 +94,8 @@ pub enum Loaded {
     /// The drawing, one value per vertex.
     Drawing(Vec<f32>),
     /// A file that cannot be used on this skin (another model, a newer version, broken):
-    /// why, in one line. The caller keeps the file aside instead of overwriting it.
-    Unusable(String),
+    /// why. The caller keeps the file aside instead of overwriting it.
+    Unusable(FileError),
 }
 
 /// Reads a drawing for a skin of `vertex_count` vertices with `skin_fingerprint`.
@@ -102,29 +104,22 @@ pub fn load(path: &Path, vertex_count: usize, skin_fingerprint: u64) -> Loaded {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Nothing,
-        Err(e) => return Loaded::Unusable(format!("{label}: cannot read: {e}")),
+        Err(e) => return Loaded::Unusable(FileError::cannot_read(&label, e)),
     };
     // A newer hipback's file: say so before its new fields read as errors.
-    if let Some(version) = crate::scenario::file::declared_version(&text)
+    if let Some(version) = declared_version(&text)
         && version > FORMAT_VERSION
     {
-        return Loaded::Unusable(format!(
-            "{label}: written by a newer hipback (format {version}; this one reads up to {FORMAT_VERSION})"
-        ));
+        return Loaded::Unusable(
+            FileError::newer(&label, version, FORMAT_VERSION).at(find_line_col(&text, "version")),
+        );
     }
     let file: DrawingFile = match ron::from_str(&text) {
         Ok(file) => file,
-        Err(e) => {
-            return Loaded::Unusable(format!(
-                "{label}:{}:{}: {}",
-                e.span.start.line,
-                e.span.start.col,
-                crate::scenario::file::ron_message(&e.code)
-            ));
-        }
+        Err(e) => return Loaded::Unusable(FileError::ron(&label, &e)),
     };
     if file.vertex_count != vertex_count || file.skin_fingerprint != skin_fingerprint {
-        return Loaded::Unusable(format!("{label}: drawn on another model's skin"));
+        return Loaded::Unusable(FileError::invalid(&label, "drawn on another model's skin"));
     }
     let mut drawing = vec![0.0; vertex_count];
     for (v, value) in file.painted {
@@ -138,6 +133,7 @@ pub fn load(path: &Path, vertex_count: usize, skin_fingerprint: u64) -> Loaded {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::FileErrorKind;
 
     #[test]
     fn a_drawing_survives_saving_and_refuses_another_skin() {
@@ -185,9 +181,14 @@ mod tests {
         let Loaded::Unusable(why) = load(&path, 10, fp) else {
             panic!("a newer file was accepted");
         };
-        assert!(why.contains("newer"), "{why}");
+        assert_eq!(why.kind, FileErrorKind::Newer, "{why}");
+        assert!(why.message.contains("newer"), "{why}");
+        assert_eq!(why.line_column(), Some((1, 2)), "{why}");
         std::fs::write(&path, "garbage").unwrap();
-        assert!(matches!(load(&path, 10, fp), Loaded::Unusable(_)));
+        let Loaded::Unusable(why) = load(&path, 10, fp) else {
+            panic!("garbage was accepted");
+        };
+        assert!(why.line_column().is_some(), "{why}");
         let aside = crate::files::keep_aside(&path).unwrap();
         assert!(aside.exists() && !path.exists());
         let _ = std::fs::remove_dir_all(&dir);

@@ -19,53 +19,58 @@ use bevy::math::Vec3;
 use serde::Serialize;
 
 use crate::anatomy::{Layer, Side, SkinRegion, Structure, StructureKind};
+use crate::files::{FileError, FileErrorKind, Place};
 use crate::scenario::state::BodyState;
 use data::{PainLayer, ReferralFile, SourceId};
 use field::{Fields, Intensities, SkinSurface};
 
 /// Reads the skin of a model file (the mesh named `skin`, its `_REGION` labels) as a surface,
 /// in the rest pose. Errors name the file.
-pub fn skin_from_glb(path: &Path) -> Result<SkinSurface, String> {
+pub fn skin_from_glb(path: &Path) -> Result<SkinSurface, FileError> {
     let label = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| format!("{label}: cannot read: {e}"))?;
-    let gltf = gltf::Gltf::from_slice(&bytes).map_err(|e| format!("{label}: {e}"))?;
+    let bytes = std::fs::read(path).map_err(|e| FileError::cannot_read(&label, e))?;
+    let gltf = gltf::Gltf::from_slice(&bytes)
+        .map_err(|e| crate::viewer::model::gltf_error(&label, &e, bytes.starts_with(b"glTF")))?;
+    let incomplete = |problem: &str| FileError::new(FileErrorKind::Incomplete, &label, problem);
     let blob = gltf
         .blob
         .as_deref()
-        .ok_or_else(|| format!("{label}: no binary chunk"))?;
+        .ok_or_else(|| incomplete("no binary chunk"))?;
     let mesh = gltf
         .document
         .meshes()
         .find(|m| m.name() == Some("skin"))
-        .ok_or_else(|| format!("{label}: no mesh `skin`"))?;
+        .ok_or_else(|| incomplete("no mesh `skin`"))?;
+    let at_mesh = Place::JsonPointer(format!("/meshes/{}", mesh.index()));
+    let skin_problem = |problem: &str| incomplete(problem).at_place(at_mesh.clone());
     let primitive = mesh
         .primitives()
         .next()
-        .ok_or_else(|| format!("{label}: mesh `skin` has no primitive"))?;
+        .ok_or_else(|| skin_problem("mesh `skin` has no primitive"))?;
     let reader = primitive.reader(|_| Some(blob));
     let positions: Vec<Vec3> = reader
         .read_positions()
-        .ok_or_else(|| format!("{label}: the skin has no positions"))?
+        .ok_or_else(|| skin_problem("the skin has no positions"))?
         .map(Vec3::from)
         .collect();
     let indices: Vec<u32> = reader
         .read_indices()
-        .ok_or_else(|| format!("{label}: the skin has no indices"))?
+        .ok_or_else(|| skin_problem("the skin has no indices"))?
         .into_u32()
         .collect();
     let (_, accessor) = primitive
         .attributes()
         .find(|(s, _)| *s == gltf::Semantic::Extras("REGION".into()))
-        .ok_or_else(|| format!("{label}: the skin has no _REGION labels"))?;
+        .ok_or_else(|| skin_problem("the skin has no _REGION labels"))?;
     let regions: Vec<f32> = gltf::accessor::Iter::<f32>::new(accessor, |_| Some(blob))
-        .ok_or_else(|| format!("{label}: the skin's _REGION cannot be read"))?
+        .ok_or_else(|| skin_problem("the skin's _REGION cannot be read"))?
         .collect();
     if regions.len() != positions.len() {
-        return Err(format!(
-            "{label}: {} region labels for {} skin vertices",
+        return Err(skin_problem(&format!(
+            "{} region labels for {} skin vertices",
             regions.len(),
             positions.len()
-        ));
+        )));
     }
     Ok(SkinSurface::new(positions, &indices, &regions))
 }

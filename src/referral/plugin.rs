@@ -16,8 +16,8 @@ use super::data::{self, PainLayer, ReferralFile};
 use super::drawing::{self, Loaded};
 use super::field::{self, Fields, Match, SkinSurface};
 use crate::anatomy::{Side, SkinRegion, StructureKind};
+use crate::files::FileError;
 use crate::scenario::ShownState;
-use crate::scenario::file::ScenarioError;
 use crate::viewer::ViewerSystems;
 use crate::viewer::camera::MainCamera;
 use crate::viewer::model::{ATTRIBUTE_SKIN_REGION, StructureTag};
@@ -50,7 +50,7 @@ pub struct Referrals {
     /// The patterns.
     pub files: Vec<ReferralFile>,
     /// Problems, one per bad file.
-    pub errors: Vec<ScenarioError>,
+    pub errors: Vec<FileError>,
     /// The folder the patterns are read from at start-up (default: the bundled one).
     pub folder: Option<std::path::PathBuf>,
 }

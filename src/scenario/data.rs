@@ -7,10 +7,11 @@ use std::path::Path;
 use serde::de;
 use serde::{Deserialize, Deserializer};
 
-use super::file::{Fraction, ScenarioError};
+use super::file::Fraction;
 use super::state::{Compensation, StretchRule};
 use crate::anatomy::{Layer, StructureKind};
 use crate::content::{EvidenceGrade, Fact};
+use crate::files::FileError;
 
 /// File name of the compensation table inside the assets folder.
 pub const COMPENSATION_FILE: &str = "data/compensation.ron";
@@ -166,24 +167,15 @@ impl StretchRuleFile {
 }
 
 /// Parses a RON data file's bytes into `T`; errors carry file, line and column.
-pub fn parse_ron<T: for<'de> Deserialize<'de>>(
-    bytes: &[u8],
-    file: &str,
-) -> Result<T, ScenarioError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| ScenarioError::whole_file(file, "not UTF-8 text"))?;
-    ron::from_str(text).map_err(|e| ScenarioError {
-        file: file.to_owned(),
-        location: Some((e.span.start.line, e.span.start.col)),
-        message: crate::scenario::file::ron_message(&e.code),
-    })
+pub fn parse_ron<T: for<'de> Deserialize<'de>>(bytes: &[u8], file: &str) -> Result<T, FileError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| FileError::not_utf8(file, bytes, &e))?;
+    ron::from_str(text).map_err(|e| FileError::ron(file, &e))
 }
 
 /// Reads and parses a RON data file.
-pub fn load_ron<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, ScenarioError> {
+pub fn load_ron<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, FileError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| ScenarioError::whole_file(&file, format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| FileError::cannot_read(&file, e))?;
     parse_ron(&bytes, &file)
 }
 
@@ -193,11 +185,11 @@ pub fn check_trigger_points(
     table: &TriggerPointTable,
     anatomy: &crate::modelgen::data::Anatomy,
     file: &str,
-) -> Result<(), ScenarioError> {
+) -> Result<(), FileError> {
     let mut seen = std::collections::BTreeSet::new();
     for point in &table.points {
         if !seen.insert(point.id.as_str()) {
-            return Err(ScenarioError::whole_file(
+            return Err(FileError::invalid(
                 file,
                 format!("trigger point `{}` is listed twice", point.id),
             ));
@@ -206,7 +198,7 @@ pub fn check_trigger_points(
             .muscle_path(&point.path, crate::anatomy::Side::Right)
             .is_err()
         {
-            return Err(ScenarioError::whole_file(
+            return Err(FileError::invalid(
                 file,
                 format!(
                     "trigger point `{}`: no muscle line `{}`",
@@ -215,7 +207,7 @@ pub fn check_trigger_points(
             ));
         }
         if !opensim_lines(point.muscle.0).contains(&point.path.as_str()) {
-            return Err(ScenarioError::whole_file(
+            return Err(FileError::invalid(
                 file,
                 format!(
                     "trigger point `{}`: line `{}` is not part of {}",
@@ -288,7 +280,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.message.contains("unknown muscle `gluteus_mediu`"), "{e}");
-        assert_eq!(e.location.map(|l| l.0), Some(1));
+        assert_eq!(e.line_column().map(|l| l.0), Some(1));
         let e = parse_ron::<CompensationTable>(
             br#"(rules: [(weak: "gluteus_medius", takes_over: [(muscle: "piriformis", share: 2.0)], why: "", source: "", grade: DEB, shares_are_design_defaults: true)])"#,
             "c.ron",

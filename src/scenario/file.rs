@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::anatomy::{Layer, Side, Structure};
 use crate::content::EvidenceGrade;
+use crate::files::{FileError, declared_version, find_line_col};
 use crate::posture::kinematics::PostureId;
 use crate::viewer::camera::ViewPreset;
 
@@ -475,81 +476,27 @@ fn format_version() -> u32 {
     FORMAT_VERSION
 }
 
-/// A scenario file that cannot be used. Every error names the file and, where the problem is
-/// inside it, the line and column.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{file}{}: {message}", location.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
-pub struct ScenarioError {
-    /// The file.
-    pub file: String,
-    /// Line and column (1-based), where known.
-    pub location: Option<(usize, usize)>,
-    /// What is wrong, in plain words.
-    pub message: String,
-}
-
-impl ScenarioError {
-    /// An error about a whole file.
-    pub fn whole_file(file: &str, message: impl Into<String>) -> Self {
-        Self {
-            file: file.to_owned(),
-            location: None,
-            message: message.into(),
-        }
-    }
-}
-
 /// Parses and checks one scenario file's bytes; `file` names it in errors. Never panics,
 /// whatever the bytes.
-pub fn parse(bytes: &[u8], file: &str) -> Result<ScenarioFile, ScenarioError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| ScenarioError {
-        file: file.to_owned(),
-        location: line_col_of_offset(bytes, e.valid_up_to()),
-        message: "not UTF-8 text".to_owned(),
-    })?;
+pub fn parse(bytes: &[u8], file: &str) -> Result<ScenarioFile, FileError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| FileError::not_utf8(file, bytes, &e))?;
     // Files from a newer hipback: say so before their new fields read as errors.
     if let Some(version) = declared_version(text)
         && version > FORMAT_VERSION
     {
-        return Err(ScenarioError {
-            file: file.to_owned(),
-            location: find_line_col(text, "version"),
-            message: format!(
-                "written by a newer hipback (format {version}; this one reads up to {FORMAT_VERSION})"
-            ),
-        });
+        return Err(
+            FileError::newer(file, version, FORMAT_VERSION).at(find_line_col(text, "version"))
+        );
     }
-    let scenario: ScenarioFile = ron::from_str(text).map_err(|e| ScenarioError {
-        file: file.to_owned(),
-        location: Some((e.span.start.line, e.span.start.col)),
-        message: ron_message(&e.code),
-    })?;
+    let scenario: ScenarioFile = ron::from_str(text).map_err(|e| FileError::ron(file, &e))?;
     check(&scenario, text, file)?;
     Ok(scenario)
 }
 
-/// A RON error in plain words: the value or field that is not known and the ones that are,
-/// without the Rust type names RON puts in its messages (such as the name of the enum).
-pub fn ron_message(code: &ron::Error) -> String {
-    match code {
-        ron::Error::NoSuchEnumVariant {
-            expected, found, ..
-        } => format!("unknown value `{found}` (one of: {})", expected.join(", ")),
-        ron::Error::NoSuchStructField {
-            expected, found, ..
-        } => format!("unknown field `{found}` (known: {})", expected.join(", ")),
-        ron::Error::MissingStructField { field, .. } => format!("`{field}` is missing"),
-        ron::Error::DuplicateStructField { field, .. } => format!("`{field}` is given twice"),
-        other => other.to_string(),
-    }
-}
-
 /// Checks that need the whole file (the parser has already checked every value).
-fn check(s: &ScenarioFile, text: &str, file: &str) -> Result<(), ScenarioError> {
-    let at = |needle: &str, message: String| ScenarioError {
-        file: file.to_owned(),
-        location: find_line_col(text, needle),
-        message,
+fn check(s: &ScenarioFile, text: &str, file: &str) -> Result<(), FileError> {
+    let at = |needle: &str, message: String| {
+        FileError::invalid(file, message).at(find_line_col(text, needle))
     };
     if s.title.trim().is_empty() {
         return Err(at("title", "the title is empty".to_owned()));
@@ -590,38 +537,6 @@ fn check(s: &ScenarioFile, text: &str, file: &str) -> Result<(), ScenarioError> 
         ));
     }
     Ok(())
-}
-
-/// The `version:` number a file declares, if it can be read without parsing the rest.
-pub fn declared_version(text: &str) -> Option<u32> {
-    let start = text.find("version")?;
-    let rest = text[start + "version".len()..]
-        .trim_start()
-        .strip_prefix(':')?;
-    let digits: String = rest
-        .trim_start()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
-}
-
-/// 1-based line and column of the first `needle:` field in `text` (for errors found after
-/// parsing).
-pub fn find_line_col(text: &str, needle: &str) -> Option<(usize, usize)> {
-    let pattern = format!("{needle}:");
-    let offset = text
-        .match_indices(&pattern)
-        .map(|(i, _)| i)
-        .find(|&i| i == 0 || !text.as_bytes()[i - 1].is_ascii_alphanumeric())?;
-    line_col_of_offset(text.as_bytes(), offset)
-}
-
-fn line_col_of_offset(bytes: &[u8], offset: usize) -> Option<(usize, usize)> {
-    let before = bytes.get(..offset)?;
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-    Some((line, col))
 }
 
 /// Writes a scenario as RON text, with a header comment.
@@ -676,7 +591,7 @@ mod tests {
     citations: [(claim: "x", source: "y", grade: CONV)],
 )"#;
 
-    fn err(text: &str) -> ScenarioError {
+    fn err(text: &str) -> FileError {
         parse(text.as_bytes(), "t.scenario.ron").unwrap_err()
     }
 
@@ -692,20 +607,20 @@ mod tests {
     #[test]
     fn each_bad_value_names_its_line_and_column() {
         let e = err(&GOOD.replace("(tension: 0.9)", "(tension: 1.5)"));
-        assert_eq!(e.location.map(|l| l.0), Some(11), "{e}");
+        assert_eq!(e.line_column().map(|l| l.0), Some(11), "{e}");
         assert!(e.message.contains("outside 0–1"), "{e}");
         assert!(e.to_string().starts_with("t.scenario.ron:11:"), "{e}");
 
         let e = err(&GOOD.replace("(tension: 0.9)", "(tension: NaN)"));
         assert!(e.message.contains("NaN"), "{e}");
-        assert_eq!(e.location.map(|l| l.0), Some(11));
+        assert_eq!(e.line_column().map(|l| l.0), Some(11));
 
         let e = err(&GOOD.replace("\"piriformis_r\"", "\"piriformis_x\""));
         assert!(
             e.message.contains("unknown structure `piriformis_x`"),
             "{e}"
         );
-        assert_eq!(e.location.map(|l| l.0), Some(11));
+        assert_eq!(e.line_column().map(|l| l.0), Some(11));
 
         let e = err(&GOOD.replace("(compression: 0.6)", "(tension: 0.6)"));
         assert!(e.message.contains("cannot have tension"), "{e}");
@@ -718,14 +633,14 @@ mod tests {
 
         let e = err(&GOOD.replace("subtitle:", "subtitel:"));
         assert!(e.message.contains("subtitel"), "{e}");
-        assert_eq!(e.location.map(|l| l.0), Some(4));
+        assert_eq!(e.line_column().map(|l| l.0), Some(4));
 
         let e = err(&GOOD.replace("grade: CONV", "grade: SURE"));
-        assert_eq!(e.location.map(|l| l.0), Some(14), "{e}");
+        assert_eq!(e.line_column().map(|l| l.0), Some(14), "{e}");
 
         // A syntax error: a missing comma.
         let e = err(&GOOD.replace("(tension: 0.9),", "(tension: 0.9)"));
-        assert!(e.location.is_some(), "{e}");
+        assert!(e.line_column().is_some(), "{e}");
     }
 
     #[test]
@@ -754,7 +669,7 @@ mod tests {
     fn newer_files_and_bad_bytes_are_refused_clearly() {
         let e = err(&GOOD.replace("(\n    id:", "(\n    version: 7,\n    id:"));
         assert!(e.message.contains("newer hipback"), "{e}");
-        assert_eq!(e.location, Some((2, 5)));
+        assert_eq!(e.line_column(), Some((2, 5)));
         let e = parse(&[0xff, 0xfe, 0x00], "bin.scenario.ron").unwrap_err();
         assert!(e.message.contains("UTF-8"), "{e}");
         assert!(parse(b"", "empty.scenario.ron").is_err());
@@ -849,14 +764,5 @@ mod tests {
             }
             let _ = parse(&good[..at], "cut");
         }
-    }
-
-    #[test]
-    fn find_line_col_finds_fields() {
-        assert_eq!(
-            find_line_col("(\n  id: 1,\n  kind: x)", "kind"),
-            Some((3, 3))
-        );
-        assert_eq!(find_line_col("(subkind: 1)", "kind"), None);
     }
 }

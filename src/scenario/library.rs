@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::file::{self, ScenarioError, ScenarioFile, ScenarioKind};
+use super::file::{self, ScenarioFile, ScenarioKind};
 use super::state::{BodyState, Compensation, relief_phase, relief_state, with_compensation};
+use crate::files::{FileError, FileErrorKind, find_line_col};
 
 /// One file's scenario and where it came from.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,7 +24,7 @@ pub struct Library {
     /// By file label (its path as shown to users).
     entries: BTreeMap<String, Entry>,
     /// The current error of each broken file.
-    errors: BTreeMap<String, ScenarioError>,
+    errors: BTreeMap<String, FileError>,
 }
 
 impl Library {
@@ -34,7 +35,7 @@ impl Library {
         &mut self,
         file: &str,
         text: Option<&str>,
-        result: Result<ScenarioFile, ScenarioError>,
+        result: Result<ScenarioFile, FileError>,
         builtin: bool,
     ) {
         let checked = result.and_then(|scenario| {
@@ -44,11 +45,11 @@ impl Library {
                 .find(|(other, e)| other.as_str() != file && e.scenario.id == scenario.id)
                 .map(|(other, _)| other.clone());
             match taken_by {
-                Some(other) => Err(ScenarioError {
-                    file: file.to_owned(),
-                    location: text.and_then(|t| file::find_line_col(t, "id")),
-                    message: format!("duplicate id `{}` (also in {other})", scenario.id),
-                }),
+                Some(other) => Err(FileError::invalid(
+                    file,
+                    format!("duplicate id `{}` (also in {other})", scenario.id),
+                )
+                .at(text.and_then(|t| find_line_col(t, "id")))),
                 None => Ok(scenario),
             }
         });
@@ -65,7 +66,7 @@ impl Library {
     }
 
     /// Records a file that could not be read at all.
-    pub fn fail(&mut self, file: &str, error: ScenarioError) {
+    pub fn fail(&mut self, file: &str, error: FileError) {
         self.errors.insert(file.to_owned(), error);
     }
 
@@ -97,20 +98,19 @@ impl Library {
 
     /// Every current error, with the errors found across files (a relief whose starting
     /// scenario is missing).
-    pub fn errors(&self) -> Vec<ScenarioError> {
-        let mut errors: Vec<ScenarioError> = self.errors.values().cloned().collect();
+    pub fn errors(&self) -> Vec<FileError> {
+        let mut errors: Vec<FileError> = self.errors.values().cloned().collect();
         for (file, entry) in &self.entries {
             if let Some(relief) = &entry.scenario.relief
                 && self.get(&relief.starts_from.0).is_none()
             {
-                errors.push(ScenarioError {
-                    file: file.clone(),
-                    location: None,
-                    message: format!(
+                errors.push(FileError::invalid(
+                    file,
+                    format!(
                         "`starts_from: \"{}\"`: no scenario has that id",
                         relief.starts_from
                     ),
-                });
+                ));
             }
         }
         errors.sort_by(|a, b| a.file.cmp(&b.file));
@@ -178,13 +178,22 @@ impl Library {
 
 /// Reads every scenario file of a folder into a library, in file-name order (so the first
 /// file with an id keeps it). The result lists the usable scenarios and every error.
-pub fn load_folder(dir: &Path, builtin: bool, library: &mut Library) -> Result<(), ScenarioError> {
+pub fn load_folder(dir: &Path, builtin: bool, library: &mut Library) -> Result<(), FileError> {
     let label = dir.display().to_string();
     if dir.exists() && !dir.is_dir() {
-        return Err(ScenarioError::whole_file(&label, "not a folder"));
+        return Err(FileError::new(
+            FileErrorKind::Unreadable,
+            &label,
+            "not a folder",
+        ));
     }
-    let files = file::scenario_files(dir)
-        .map_err(|e| ScenarioError::whole_file(&label, format!("cannot list the folder: {e}")))?;
+    let files = file::scenario_files(dir).map_err(|e| {
+        FileError::new(
+            FileErrorKind::Unreadable,
+            &label,
+            format!("cannot list the folder: {e}"),
+        )
+    })?;
     for path in files {
         let name = path.display().to_string();
         match std::fs::read(&path) {
@@ -192,10 +201,7 @@ pub fn load_folder(dir: &Path, builtin: bool, library: &mut Library) -> Result<(
                 let text = std::str::from_utf8(&bytes).ok();
                 library.update(&name, text, file::parse(&bytes, &name), builtin);
             }
-            Err(e) => library.fail(
-                &name,
-                ScenarioError::whole_file(&name, format!("cannot read: {e}")),
-            ),
+            Err(e) => library.fail(&name, FileError::cannot_read(&name, e)),
         }
     }
     Ok(())
@@ -276,7 +282,7 @@ mod tests {
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].file, "b.scenario.ron");
         assert!(errors[0].message.contains("duplicate id `same`"));
-        assert_eq!(errors[0].location, Some((1, 2)));
+        assert_eq!(errors[0].line_column(), Some((1, 2)));
         assert_eq!(library.len(), 1);
     }
 

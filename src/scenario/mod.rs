@@ -28,6 +28,7 @@ use bevy::asset::{AssetLoader, LoadContext};
 use bevy::prelude::*;
 
 use crate::anatomy::{Layer, Structure};
+use crate::files::{FileError, FileErrorKind};
 use crate::posture::plugin::{PostureCommand, PostureSystems, ShownPosture};
 use crate::viewer::ViewerSystems;
 use crate::viewer::actions::Action;
@@ -36,7 +37,7 @@ use crate::viewer::layers::FadedStructures;
 use crate::viewer::look::{MorphWeight, Tint, atlas_colour};
 use crate::viewer::model::StructureTag;
 use data::{CompensationTable, TriggerPointTable};
-use file::{ScenarioError, ScenarioFile, ScenarioKind};
+use file::{ScenarioFile, ScenarioKind};
 use library::Library;
 use state::{BodyState, Compensation, Playback, SWITCH_DURATION_S, StretchRule, Transition};
 
@@ -108,7 +109,7 @@ pub struct ScenarioAsset {
     /// The text, for locating errors found across files.
     pub text: Option<String>,
     /// The parsed scenario or what is wrong with it.
-    pub parsed: Result<ScenarioFile, ScenarioError>,
+    pub parsed: Result<ScenarioFile, FileError>,
 }
 
 /// Loads `*.scenario.ron` files.
@@ -153,14 +154,14 @@ pub struct Scenarios {
     /// How a posture's stretch changes a tight muscle and the nerve under it.
     pub stretch_rule: Option<StretchRule>,
     /// Errors of the data files (compensation, trigger points, anatomy).
-    pub data_errors: Vec<ScenarioError>,
+    pub data_errors: Vec<FileError>,
     /// Files still loading.
     pub pending: usize,
 }
 
 impl Scenarios {
     /// Every error to show: scenario files, then data files.
-    pub fn errors(&self) -> Vec<ScenarioError> {
+    pub fn errors(&self) -> Vec<FileError> {
         let mut errors = self.library.errors();
         errors.extend(self.data_errors.iter().cloned());
         errors
@@ -404,7 +405,8 @@ fn start_loading_files(
                     load_file(&asset_server, &mut files, &path, builtin);
                 }
             }
-            Err(e) => scenarios.data_errors.push(ScenarioError::whole_file(
+            Err(e) => scenarios.data_errors.push(FileError::new(
+                FileErrorKind::Unreadable,
                 &dir.display().to_string(),
                 format!("cannot list the folder: {e}"),
             )),
@@ -478,7 +480,7 @@ fn ingest_files(
     for failure in failures.read() {
         files.arrived.insert(failure.id);
         let file = failure.path.to_string();
-        let error = ScenarioError::whole_file(&file, format!("cannot read: {}", failure.error));
+        let error = FileError::cannot_read(&file, &failure.error);
         error!("{error}");
         scenarios.library.fail(&file, error);
     }

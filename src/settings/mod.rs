@@ -10,6 +10,7 @@ use bevy::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::anatomy::Layer;
+use crate::files::{FileError, find_line_col, line_col_of_offset};
 use crate::referral::plugin::HeatSettings;
 use crate::viewer::layers::{LayerSettings, layer_index, parse_layer};
 
@@ -105,35 +106,47 @@ impl Settings {
     }
 
     /// The settings a file holds, on top of the defaults for anything it leaves out; `Err`
-    /// says what is wrong with it.
-    pub fn from_file(file: &SettingsFile) -> Result<Settings, String> {
-        if file.version > SETTINGS_VERSION {
-            return Err(format!(
-                "written by a newer hipback (format {}, this one reads up to {SETTINGS_VERSION})",
-                file.version
-            ));
+    /// says what is wrong with it and where (`text` is the file's text, `file` names it).
+    pub fn from_file(parsed: &SettingsFile, text: &str, file: &str) -> Result<Settings, FileError> {
+        if parsed.version > SETTINGS_VERSION {
+            return Err(FileError::newer(file, parsed.version, SETTINGS_VERSION)
+                .at(find_line_col(text, "version")));
         }
-        let in_range = |what: &str, v: f32| {
+        // A layer's entry is found by its quoted name, the heat settings by their field.
+        let place_of_layer = |name: &str| {
+            text.find(&format!("\"{name}\""))
+                .and_then(|offset| line_col_of_offset(text.as_bytes(), offset))
+        };
+        let in_range = |what: &str, v: f32, place: Option<(usize, usize)>| {
             if (0.0..=1.0).contains(&v) {
                 Ok(v)
             } else {
-                Err(format!("{what}: opacity {v} is outside 0–1"))
+                Err(
+                    FileError::invalid(file, format!("{what}: opacity {v} is outside 0–1"))
+                        .at(place),
+                )
             }
         };
         let mut layers = LayerSettings::default();
-        for entry in &file.layers {
-            let layer = parse_layer(&entry.layer)
-                .ok_or_else(|| format!("unknown layer `{}`", entry.layer))?;
+        for entry in &parsed.layers {
+            let place = place_of_layer(&entry.layer);
+            let layer = parse_layer(&entry.layer).ok_or_else(|| {
+                FileError::invalid(file, format!("unknown layer `{}`", entry.layer)).at(place)
+            })?;
             let s = &mut layers.layers[layer_index(layer)];
             s.visible = entry.visible;
-            s.opacity_0_to_1 = in_range(&entry.layer, entry.opacity_0_to_1)?;
+            s.opacity_0_to_1 = in_range(&entry.layer, entry.opacity_0_to_1, place)?;
             s.xray = entry.xray;
         }
-        layers.isolate_selection = file.isolate_selection;
+        layers.isolate_selection = parsed.isolate_selection;
         let heat = HeatSettings {
-            somatic: file.heat.somatic,
-            neuropathic: file.heat.neuropathic,
-            opacity_0_to_1: in_range("heat", file.heat.opacity_0_to_1)?,
+            somatic: parsed.heat.somatic,
+            neuropathic: parsed.heat.neuropathic,
+            opacity_0_to_1: in_range(
+                "heat",
+                parsed.heat.opacity_0_to_1,
+                find_line_col(text, "heat"),
+            )?,
         };
         Ok(Settings { layers, heat })
     }
@@ -150,7 +163,7 @@ pub enum Loaded {
     /// moved; then it is not overwritten either).
     Unusable {
         /// The problem, naming the file.
-        why: String,
+        why: FileError,
         /// Where the file now is.
         kept_as: Option<PathBuf>,
     },
@@ -158,35 +171,29 @@ pub enum Loaded {
 
 /// Reads the settings file at `path`; an unusable one is moved aside.
 pub fn load(path: &Path) -> Loaded {
+    let label = path.display().to_string();
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Missing,
         Err(e) => {
             return Loaded::Unusable {
-                why: format!("{}: cannot read: {e}", path.display()),
+                why: FileError::cannot_read(&label, e),
                 kept_as: None,
             };
         }
     };
     let parsed = std::str::from_utf8(&bytes)
-        .map_err(|_| "not text (UTF-8)".to_owned())
+        .map_err(|e| FileError::not_utf8(&label, &bytes, &e))
         .and_then(|text| {
-            ron::from_str::<SettingsFile>(text).map_err(|e| {
-                format!(
-                    "line {}, column {}: {}",
-                    e.span.start.line, e.span.start.col, e.code
-                )
-            })
-        })
-        .and_then(|file| Settings::from_file(&file));
+            ron::from_str::<SettingsFile>(text)
+                .map_err(|e| FileError::ron(&label, &e))
+                .and_then(|file| Settings::from_file(&file, text, &label))
+        });
     match parsed {
         Ok(settings) => Loaded::Settings(settings),
         Err(why) => {
             let kept_as = crate::files::keep_aside(path).ok();
-            Loaded::Unusable {
-                why: format!("{}: {why}", path.display()),
-                kept_as,
-            }
+            Loaded::Unusable { why, kept_as }
         }
     }
 }
@@ -331,7 +338,7 @@ mod tests {
     #[test]
     fn an_unusable_file_is_kept_aside_and_named() {
         for (name, text, problem) in [
-            ("syntax", "(version: 1, layers: [", "line"),
+            ("syntax", "(version: 1, layers: [", "Expected"),
             (
                 "range",
                 "(version: 1, layers: [(layer: \"muscles\", visible: true, opacity_0_to_1: 1.7, xray: false)], heat: (somatic: true, neuropathic: true, opacity_0_to_1: 0.6))",
@@ -353,8 +360,10 @@ mod tests {
             let Loaded::Unusable { why, kept_as } = load(&path) else {
                 panic!("{name}: accepted");
             };
-            assert!(why.starts_with(&path.display().to_string()), "{why}");
-            assert!(why.contains(problem), "{name}: {why}");
+            assert_eq!(why.file, path.display().to_string(), "{why}");
+            assert!(why.message.contains(problem), "{name}: {why}");
+            // Every one of these problems has a line and column.
+            assert!(why.line_column().is_some(), "{name}: {why}");
             let aside = kept_as.unwrap();
             assert_eq!(std::fs::read_to_string(&aside).unwrap(), text, "{name}");
             // The broken file is gone from its place, so the next save cannot overwrite it.

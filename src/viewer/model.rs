@@ -11,6 +11,7 @@ use bevy::render::render_resource::VertexFormat;
 use bevy::world_serialization::{WorldAsset, WorldAssetRoot, WorldInstanceReady};
 
 use crate::anatomy::{Layer, NerveVariant, Structure, StructureKind};
+use crate::files::{FileError, FileErrorKind, Place};
 
 /// Name of the rig root node (no mesh).
 pub const RIG_ROOT_NODE: &str = "pelvis";
@@ -24,45 +25,6 @@ pub const ATTRIBUTE_SKIN_REGION: MeshVertexAttribute =
 /// Bevy the name without its leading underscore, so that is the key that matches.
 pub fn gltf_plugin() -> GltfPlugin {
     GltfPlugin::default().add_custom_vertex_attribute("REGION", ATTRIBUTE_SKIN_REGION)
-}
-
-/// A model that cannot be shown; every variant names the file.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ModelError {
-    /// The file cannot be read at all.
-    #[error("{path}: cannot read the model: {reason}")]
-    Unreadable {
-        /// The file.
-        path: String,
-        /// Why.
-        reason: String,
-    },
-    /// The file is not a valid glTF 2.0 file.
-    #[error("{path}: not a valid glTF 2.0 model: {reason}")]
-    Invalid {
-        /// The file.
-        path: String,
-        /// Why.
-        reason: String,
-    },
-    /// The file loads but lacks structures or has them in the wrong shape.
-    #[error("{path}: incomplete model: {}", .problems.join("; "))]
-    Incomplete {
-        /// The file.
-        path: String,
-        /// Each problem in a few words, e.g. "missing structure `piriformis_l`".
-        problems: Vec<String>,
-    },
-    /// The structures are there but their data is damaged: a buffer, view or accessor that
-    /// reaches past the data the file holds, or vertex positions that are not numbers.
-    #[error("{path}: damaged model data: {}", .problems.join("; "))]
-    Damaged {
-        /// The file.
-        path: String,
-        /// Each problem with its JSON pointer, e.g. "/accessors/3 (POSITION of mesh `sacrum`):
-        /// vertex 7 is NaN".
-        problems: Vec<String>,
-    },
 }
 
 /// What a valid model contains.
@@ -90,70 +52,144 @@ pub fn material_name(layer: Layer) -> &'static str {
 
 /// Reads and checks a model file: readable, valid glTF, every structure present as a node with
 /// a one-primitive mesh of the same name and the right material, and the rig root present.
-pub fn validate_model_file(path: &Path) -> Result<ModelSummary, ModelError> {
+pub fn validate_model_file(path: &Path) -> Result<ModelSummary, FileError> {
     let label = path.display().to_string();
+    let unreadable = |reason: &str| model_error(FileErrorKind::Unreadable, &label, reason);
     if path.is_dir() {
-        return Err(ModelError::Unreadable {
-            path: label,
-            reason: "is a folder, not a file".to_owned(),
-        });
+        return Err(unreadable("is a folder, not a file"));
     }
     // Bevy finds the loader by the file's extension, which it reads only from UTF-8 names.
     if path.to_str().is_none() {
-        return Err(ModelError::Unreadable {
-            path: label,
-            reason: "the path is not UTF-8 text (rename the file or its folder)".to_owned(),
-        });
+        return Err(unreadable(
+            "the path is not UTF-8 text (rename the file or its folder)",
+        ));
     }
-    let bytes = std::fs::read(path).map_err(|e| ModelError::Unreadable {
-        path: label.clone(),
-        reason: e.to_string(),
-    })?;
+    let bytes = std::fs::read(path).map_err(|e| unreadable(&e.to_string()))?;
     validate_model_bytes(&bytes, &label)
+}
+
+/// A model error of `kind`: the message starts with what the kind means for a model
+/// (`not a valid glTF 2.0 model: ...`).
+pub fn model_error(kind: FileErrorKind, label: &str, problem: &str) -> FileError {
+    let what = match kind {
+        FileErrorKind::Unreadable => "cannot read the model",
+        FileErrorKind::Invalid | FileErrorKind::Newer => "not a valid glTF 2.0 model",
+        FileErrorKind::Incomplete => "incomplete model",
+        FileErrorKind::Damaged => "damaged model data",
+    };
+    FileError::new(kind, label, format!("{what}: {problem}"))
+}
+
+/// A problem the `gltf` crate found, at its place: the GLB header or chunk, the JSON pointer
+/// of the first invalid value, or the line and column of a JSON syntax error.
+pub fn gltf_error(label: &str, error: &gltf::Error, glb: bool) -> FileError {
+    use gltf::binary::{ChunkType, Error as Binary};
+    let chunk = |ty: &ChunkType| match ty {
+        ChunkType::Json => "JSON chunk",
+        ChunkType::Bin => "BIN chunk",
+    };
+    let place = match error {
+        gltf::Error::Binary(Binary::Length { .. } | Binary::Magic(_) | Binary::Version(_)) => {
+            Some(Place::Chunk("header".to_owned()))
+        }
+        gltf::Error::Binary(Binary::ChunkLength { ty, .. } | Binary::ChunkType(ty)) => {
+            Some(Place::Chunk(chunk(ty).to_owned()))
+        }
+        // In a GLB the JSON's lines are those of its chunk, not of the file.
+        gltf::Error::Deserialize(_) if glb => Some(Place::Chunk("JSON chunk".to_owned())),
+        gltf::Error::Deserialize(json) if json.line() > 0 => Some(Place::LineColumn {
+            line: json.line(),
+            column: json.column(),
+        }),
+        gltf::Error::Validation(problems) => problems
+            .first()
+            .map(|(path, _)| Place::JsonPointer(json_pointer(path.as_str()))),
+        _ => None,
+    };
+    let text = error.to_string();
+    // serde_json ends its messages with the line and column, which are the place now.
+    let text = match (&place, error) {
+        (Some(Place::LineColumn { .. }), gltf::Error::Deserialize(json)) => text
+            .strip_suffix(&format!(
+                " at line {} column {}",
+                json.line(),
+                json.column()
+            ))
+            .unwrap_or(&text)
+            .to_owned(),
+        _ => text,
+    };
+    let error = model_error(FileErrorKind::Invalid, label, &text);
+    match place {
+        Some(place) => error.at_place(place),
+        None => error,
+    }
+}
+
+/// A `gltf-json` path (`meshes[0].primitives[0].attributes["POSITION"]`) as a JSON pointer
+/// (`/meshes/0/primitives/0/attributes/POSITION`).
+fn json_pointer(path: &str) -> String {
+    // A path may end in ` = "value"` (the value it holds): not part of the place.
+    let path = path.split(" = ").next().unwrap_or(path);
+    let mut pointer = String::from("/");
+    for c in path.chars() {
+        match c {
+            '.' | '[' => pointer.push('/'),
+            ']' | '"' => {}
+            c => pointer.push(c),
+        }
+    }
+    pointer.replace("//", "/")
 }
 
 /// [`validate_model_file`] on bytes already read; `label` names the file in errors. Never
 /// panics and never allocates more than the file's size, whatever the bytes: every buffer,
 /// view and accessor is checked against the data the file holds before a vertex is read.
-pub fn validate_model_bytes(bytes: &[u8], label: &str) -> Result<ModelSummary, ModelError> {
-    let invalid = |reason: String| ModelError::Invalid {
-        path: label.to_owned(),
-        reason,
-    };
+pub fn validate_model_bytes(bytes: &[u8], label: &str) -> Result<ModelSummary, FileError> {
+    let invalid = |reason: &str| model_error(FileErrorKind::Invalid, label, reason);
     if bytes.is_empty() {
-        return Err(invalid("the file is empty".to_owned()));
+        return Err(invalid("the file is empty"));
     }
+    let glb = bytes.starts_with(b"glTF");
     if let Some(declared) = glb_declared_length(bytes)
         && declared != bytes.len() as u64
     {
-        return Err(invalid(format!(
-            "the GLB header says the file is {declared} bytes long but it has {} (truncated or damaged)",
+        return Err(invalid(&format!(
+            "it says the file is {declared} bytes long but it has {} (truncated or damaged)",
             bytes.len()
-        )));
+        ))
+        .at_place(Place::Chunk("header".to_owned())));
     }
     // gltf-json 1.4's validation indexes the accessor list with each POSITION attribute
     // before checking the index, and panics on a bad one (found by `hipback fuzz`): check
     // the indices on the unvalidated document first.
     let unchecked =
-        gltf::Gltf::from_slice_without_validation(bytes).map_err(|e| invalid(e.to_string()))?;
-    if let Some(problem) = missing_accessor(unchecked.document.as_json()) {
-        return Err(invalid(problem));
+        gltf::Gltf::from_slice_without_validation(bytes).map_err(|e| gltf_error(label, &e, glb))?;
+    if let Some((pointer, problem)) = missing_accessor(unchecked.document.as_json()) {
+        return Err(invalid(&problem).at_place(Place::JsonPointer(pointer)));
     }
-    let gltf = gltf::Gltf::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
+    let gltf = gltf::Gltf::from_slice(bytes).map_err(|e| gltf_error(label, &e, glb))?;
     let doc = &gltf.document;
     let problems = model_problems(doc);
     if !problems.is_empty() {
-        return Err(ModelError::Incomplete {
-            path: label.to_owned(),
-            problems,
-        });
+        return Err(model_error(
+            FileErrorKind::Incomplete,
+            label,
+            &problems.join("; "),
+        ));
     }
     let damage = data_problems(doc, gltf.blob.as_deref());
-    if !damage.is_empty() {
-        return Err(ModelError::Damaged {
-            path: label.to_owned(),
-            problems: damage,
-        });
+    if let Some((pointer, first)) = damage.first() {
+        // The first problem's pointer is the place; the others follow with theirs.
+        let rest = damage
+            .iter()
+            .skip(1)
+            .map(|(pointer, problem)| format!("; {pointer}: {problem}"));
+        let message = std::iter::once(first.clone())
+            .chain(rest)
+            .collect::<String>();
+        return Err(model_error(FileErrorKind::Damaged, label, &message)
+            .at_place(Place::JsonPointer(pointer.clone())));
     }
     Ok(ModelSummary {
         structures: Structure::all().len(),
@@ -162,8 +198,9 @@ pub fn validate_model_bytes(bytes: &[u8], label: &str) -> Result<ModelSummary, M
     })
 }
 
-/// The first mesh attribute or morph target that names an accessor the file does not have.
-fn missing_accessor(root: &gltf::json::Root) -> Option<String> {
+/// The first mesh attribute or morph target that names an accessor the file does not have:
+/// its JSON pointer and the problem.
+fn missing_accessor(root: &gltf::json::Root) -> Option<(String, String)> {
     let count = root.accessors.len();
     for (m, mesh) in root.meshes.iter().enumerate() {
         for (p, primitive) in mesh.primitives.iter().enumerate() {
@@ -184,8 +221,9 @@ fn missing_accessor(root: &gltf::json::Root) -> Option<String> {
                 .chain(indices)
                 .find(|(_, index)| *index >= count)
             {
-                return Some(format!(
-                    "{pointer}/{what}: accessor {index} does not exist (the file has {count})"
+                return Some((
+                    format!("{pointer}/{what}"),
+                    format!("accessor {index} does not exist (the file has {count})"),
                 ));
             }
         }
@@ -232,22 +270,29 @@ fn morph_target_names(mesh: &gltf::Mesh) -> Vec<String> {
 }
 
 /// Buffers, views and accessors that reach past the file's data, and positions (of every
-/// mesh and morph target) that are not finite numbers, each with its JSON pointer.
-fn data_problems(doc: &gltf::Document, blob: Option<&[u8]>) -> Vec<String> {
+/// mesh and morph target) that are not finite numbers: each problem's JSON pointer and the
+/// problem.
+fn data_problems(doc: &gltf::Document, blob: Option<&[u8]>) -> Vec<(String, String)> {
     let mut problems = Vec::new();
     let blob_len = blob.map_or(0, <[u8]>::len) as u64;
     for buffer in doc.buffers() {
         let pointer = format!("/buffers/{}", buffer.index());
         match buffer.source() {
             gltf::buffer::Source::Bin if buffer.length() as u64 > blob_len => {
-                problems.push(format!(
-                    "{pointer}: declares {} bytes but the BIN chunk holds {blob_len}",
-                    buffer.length()
+                problems.push((
+                    pointer,
+                    format!(
+                        "declares {} bytes but the BIN chunk holds {blob_len}",
+                        buffer.length()
+                    ),
                 ));
             }
             gltf::buffer::Source::Bin => {}
-            gltf::buffer::Source::Uri(uri) => problems.push(format!(
-                "{pointer}: refers to the outside file `{uri}` (the model must be one self-contained .glb)"
+            gltf::buffer::Source::Uri(uri) => problems.push((
+                pointer,
+                format!(
+                    "refers to the outside file `{uri}` (the model must be one self-contained .glb)"
+                ),
             )),
         }
     }
@@ -257,11 +302,13 @@ fn data_problems(doc: &gltf::Document, blob: Option<&[u8]>) -> Vec<String> {
     for view in doc.views() {
         let end = view.offset() as u64 + view.length() as u64;
         if end > view.buffer().length() as u64 {
-            problems.push(format!(
-                "/bufferViews/{}: bytes {}–{end} lie past the end of its buffer ({} bytes)",
-                view.index(),
-                view.offset(),
-                view.buffer().length()
+            problems.push((
+                format!("/bufferViews/{}", view.index()),
+                format!(
+                    "bytes {}–{end} lie past the end of its buffer ({} bytes)",
+                    view.offset(),
+                    view.buffer().length()
+                ),
             ));
         }
     }
@@ -278,13 +325,16 @@ fn data_problems(doc: &gltf::Document, blob: Option<&[u8]>) -> Vec<String> {
                 if let Some(problem) =
                     past_view(count, stride, element, accessor.offset() as u64, &view)
                 {
-                    problems.push(format!("{pointer}: {problem}"));
+                    problems.push((pointer.clone(), problem));
                 }
             }
             // No view: zeros (for a sparse accessor) that a loader allocates, so the count
             // must be one the file could plausibly describe.
-            None if count > blob_len => problems.push(format!(
-                "{pointer}: {count} elements without data, more than the file's {blob_len} bytes could describe"
+            None if count > blob_len => problems.push((
+                pointer.clone(),
+                format!(
+                    "{count} elements without data, more than the file's {blob_len} bytes could describe"
+                ),
             )),
             None => {}
         }
@@ -294,8 +344,9 @@ fn data_problems(doc: &gltf::Document, blob: Option<&[u8]>) -> Vec<String> {
             let values = sparse.values();
             let index_size = indices.index_type().size() as u64;
             if changed > count {
-                problems.push(format!(
-                    "{pointer}/sparse: changes {changed} of only {count} elements"
+                problems.push((
+                    format!("{pointer}/sparse"),
+                    format!("changes {changed} of only {count} elements"),
                 ));
             } else if let Some(problem) = past_view(
                 changed,
@@ -313,7 +364,7 @@ fn data_problems(doc: &gltf::Document, blob: Option<&[u8]>) -> Vec<String> {
                     &values.view(),
                 )
             }) {
-                problems.push(format!("{pointer}/sparse: {problem}"));
+                problems.push((format!("{pointer}/sparse"), problem));
             }
         }
     }
@@ -338,9 +389,9 @@ fn data_problems(doc: &gltf::Document, blob: Option<&[u8]>) -> Vec<String> {
                     continue;
                 }
                 if let Some(problem) = non_finite_position(&accessor, blob) {
-                    problems.push(format!(
-                        "/accessors/{} ({what} of mesh `{mesh_name}`): {problem}",
-                        accessor.index()
+                    problems.push((
+                        format!("/accessors/{}", accessor.index()),
+                        format!("{what} of mesh `{mesh_name}`: {problem}"),
                     ));
                 }
             }
@@ -508,7 +559,7 @@ pub enum ModelState {
         tagged: usize,
     },
     /// The model cannot be shown.
-    Failed(ModelError),
+    Failed(FileError),
 }
 
 /// The scene's handle, kept so a load failure can be noticed.
@@ -553,10 +604,11 @@ fn watch_load_failure(
         return;
     }
     if let Some(bevy::asset::LoadState::Failed(err)) = asset_server.get_load_state(&handles.scene) {
-        *state = ModelState::Failed(ModelError::Invalid {
-            path: source.path.display().to_string(),
-            reason: err.to_string(),
-        });
+        *state = ModelState::Failed(model_error(
+            FileErrorKind::Invalid,
+            &source.path.display().to_string(),
+            &err.to_string(),
+        ));
     }
 }
 
@@ -594,13 +646,15 @@ fn tag_structures(
     }
     *state = match missing_structures(&found) {
         missing if missing.is_empty() => ModelState::Ready { tagged },
-        missing => ModelState::Failed(ModelError::Incomplete {
-            path: source.path.display().to_string(),
-            problems: missing
+        missing => ModelState::Failed(model_error(
+            FileErrorKind::Incomplete,
+            &source.path.display().to_string(),
+            &missing
                 .iter()
                 .map(|s| format!("missing structure `{s}`"))
-                .collect(),
-        }),
+                .collect::<Vec<_>>()
+                .join("; "),
+        )),
     };
 }
 
@@ -619,9 +673,10 @@ mod tests {
     #[test]
     fn garbage_is_invalid_and_names_the_file() {
         let err = validate_model_bytes(b"not a model", "m.glb").unwrap_err();
-        assert!(matches!(err, ModelError::Invalid { .. }));
+        assert_eq!(err.kind, FileErrorKind::Invalid);
         assert!(
-            err.to_string().starts_with("m.glb: not a valid glTF"),
+            err.to_string()
+                .starts_with("m.glb:1:2: not a valid glTF 2.0 model: expected ident"),
             "{err}"
         );
     }
@@ -638,12 +693,18 @@ mod tests {
     #[test]
     fn empty_gltf_lists_every_structure() {
         let json = br#"{"asset":{"version":"2.0"}}"#;
-        let Err(ModelError::Incomplete { problems, .. }) = validate_model_bytes(json, "e.gltf")
-        else {
-            panic!("expected incomplete");
-        };
-        assert_eq!(problems.len(), Structure::all().len() + 1);
-        assert!(problems.contains(&"missing structure `sciatic_nerve_r`".to_owned()));
+        let err = validate_model_bytes(json, "e.gltf").unwrap_err();
+        assert_eq!(err.kind, FileErrorKind::Incomplete, "{err}");
+        // Every problem is in the one message.
+        assert_eq!(
+            err.message.split("; ").count(),
+            Structure::all().len() + 1,
+            "{err}"
+        );
+        assert!(
+            err.message.contains("missing structure `sciatic_nerve_r`"),
+            "{err}"
+        );
     }
 
     #[test]
