@@ -1402,6 +1402,35 @@ fn a_bad_edit_gives_its_own_error_and_keeps_the_last_good_state() {
     assert_eq!(errors[0].line_column(), Some((2, 5)));
 }
 
+/// A custom scenario file deleted while the app runs leaves the list on Reload, with no
+/// "cannot read" error for the file that is gone.
+#[test]
+fn a_deleted_scenario_file_leaves_the_list_on_reload_without_an_error() {
+    let user = temp_dir("scenarios-deleted");
+    let (mut app, path) = app_showing_mine(&user);
+    let listed = |app: &App, id: &str| {
+        app.world()
+            .resource::<Scenarios>()
+            .library
+            .get(id)
+            .is_some()
+    };
+    assert!(listed(&app, "mine"));
+    std::fs::remove_file(&path).unwrap();
+    reload(&mut app);
+    let scenarios = app.world().resource::<Scenarios>();
+    assert!(scenarios.errors().is_empty(), "{:?}", scenarios.errors());
+    assert_eq!(scenarios.pending, 0);
+    assert!(
+        !listed(&app, "mine"),
+        "the deleted scenario is still listed"
+    );
+    // The built-in scenarios are still there, and a second Reload stays quiet.
+    assert!(listed(&app, "tight_piriformis"));
+    reload(&mut app);
+    assert!(app.world().resource::<Scenarios>().errors().is_empty());
+}
+
 /// `--watch`: an edited file is picked up without pressing Reload.
 #[test]
 fn watched_files_reload_when_edited() {

@@ -501,6 +501,7 @@ fn watch_files(
     time: Res<Time<Real>>,
     asset_server: Res<AssetServer>,
     mut files: ResMut<ScenarioFiles>,
+    mut scenarios: ResMut<Scenarios>,
 ) {
     if !options.watch {
         return;
@@ -510,11 +511,17 @@ fn watch_files(
         return;
     }
     files.last_scan_s = now;
-    rescan(&options, &asset_server, &mut files);
+    rescan(&options, &asset_server, &mut files, &mut scenarios.library);
 }
 
-/// Reloads changed files and loads new ones.
-fn rescan(options: &ScenarioOptions, asset_server: &AssetServer, files: &mut ScenarioFiles) {
+/// Forgets deleted files and their scenarios, reloads changed files and loads new ones.
+fn rescan(
+    options: &ScenarioOptions,
+    asset_server: &AssetServer,
+    files: &mut ScenarioFiles,
+    library: &mut Library,
+) {
+    forget_deleted(asset_server, files, library);
     for (dir, builtin) in [(&options.builtin_dir, true), (&options.user_dir, false)] {
         let Ok(paths) = file::scenario_files(dir) else {
             continue;
@@ -534,6 +541,31 @@ fn rescan(options: &ScenarioOptions, asset_server: &AssetServer, files: &mut Sce
                 Some(_) => {}
             }
         }
+    }
+}
+
+/// Forgets the files that no longer exist: their scenarios leave the list, and no reload of
+/// them is asked for (it could only fail with "cannot read").
+fn forget_deleted(asset_server: &AssetServer, files: &mut ScenarioFiles, library: &mut Library) {
+    let gone: Vec<PathBuf> = files
+        .handles
+        .keys()
+        .filter(|path| {
+            std::fs::metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        })
+        .cloned()
+        .collect();
+    for path in gone {
+        if let Some(handle) = files.handles.remove(&path) {
+            // The library knows the file by the asset path it was loaded with.
+            let label = asset_server
+                .get_path(handle.id())
+                .map_or_else(|| path.display().to_string(), |p| p.to_string());
+            library.remove(&label);
+            files.arrived.remove(&handle.id());
+        }
+        files.modified.remove(&path);
+        files.builtin.remove(&path);
     }
 }
 
@@ -639,6 +671,7 @@ fn apply_commands(
                 }
             }
             ScenarioCommand::Reload => {
+                forget_deleted(&asset_server, &mut files, &mut scenarios.library);
                 let reloading: Vec<(PathBuf, AssetId<ScenarioAsset>)> = files
                     .handles
                     .iter()
@@ -650,7 +683,7 @@ fn apply_commands(
                     reload(&asset_server, id, &path);
                 }
                 files.last_scan_s = f64::MIN;
-                rescan(&options, &asset_server, &mut files);
+                rescan(&options, &asset_server, &mut files, &mut scenarios.library);
             }
             ScenarioCommand::SaveClip => {
                 if clip.running() {
