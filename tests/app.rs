@@ -1431,7 +1431,21 @@ fn a_deleted_scenario_file_leaves_the_list_on_reload_without_an_error() {
     assert!(app.world().resource::<Scenarios>().errors().is_empty());
 }
 
-/// `--watch`: an edited file is picked up without pressing Reload.
+/// Updates the app (real time passing) until `done`, for at most 10 s; whether it got there.
+fn update_until(app: &mut App, done: impl Fn(&App) -> bool) -> bool {
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        app.update();
+        std::thread::sleep(Duration::from_millis(20));
+        if done(app) {
+            return true;
+        }
+    }
+    false
+}
+
+/// `--watch`: an edited file is picked up without pressing Reload, and a deleted one leaves
+/// the list without an error.
 #[test]
 fn watched_files_reload_when_edited() {
     let user = temp_dir("scenarios-watch");
@@ -1452,17 +1466,23 @@ fn watched_files_reload_when_edited() {
         custom_text("watched", "\"iliacus_r\": (tension: 0.8),"),
     )
     .unwrap();
-    let started = std::time::Instant::now();
-    while started.elapsed() < Duration::from_secs(10) {
-        app.update();
-        std::thread::sleep(Duration::from_millis(20));
-        if (shown(&app, "iliacus_r").tension_0_to_1 - 0.8).abs() < 1e-6 {
-            return;
-        }
-    }
-    panic!(
+    assert!(
+        update_until(&mut app, |app| (shown(app, "iliacus_r").tension_0_to_1
+            - 0.8)
+            .abs()
+            < 1e-6),
         "the edit was not picked up: iliacus at {}",
         shown(&app, "iliacus_r").tension_0_to_1
+    );
+    std::fs::remove_file(&path).unwrap();
+    let gone = |app: &App| {
+        let scenarios = app.world().resource::<Scenarios>();
+        scenarios.library.get("watched").is_none() && scenarios.errors().is_empty()
+    };
+    assert!(
+        update_until(&mut app, gone),
+        "the deleted file is still listed or has an error: {:?}",
+        app.world().resource::<Scenarios>().errors()
     );
 }
 
