@@ -705,8 +705,13 @@ fn xrayed_muscles_let_clicks_through() {
     load_ready(&mut app);
     settle(&mut app, 5);
     // Gluteus medius covers the outer ilium, and from behind gluteus maximus covers part of
-    // it: aim through the middle of gluteus medius, where a bone lies behind the muscles.
-    let target = world_centre(&mut app, "gluteus_medius_r");
+    // it: aim at the point of the ilium nearest the middle of gluteus medius, which the
+    // muscles cover from behind.
+    let medius = world_centre(&mut app, "gluteus_medius_r");
+    let target = world_vertices(&mut app, "hip_bone_r")
+        .into_iter()
+        .min_by(|a, b| a.distance(medius).total_cmp(&b.distance(medius)))
+        .unwrap();
     let pixel = project(&mut app, target);
     click(&mut app, pixel);
     let solid = app.world().resource::<Selection>().selected.unwrap();

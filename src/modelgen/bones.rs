@@ -83,6 +83,158 @@ pub(super) fn plate(
     out
 }
 
+/// Like [`plate`], but the sheet between the two curves is relaxed into a smooth membrane
+/// (as a soap film spans its frame) before the balls are placed: a ruled sheet between a
+/// winding edge (the iliac crest) and a straighter one folds where the winding edge turns;
+/// the membrane keeps both edges and the straight sides and bends evenly in between.
+///
+/// `targets` are points measured on the real bone's surface, each with the direction its
+/// face looks (out of the bone): the sheet is then bent, smoothly over a few centimetres
+/// (Gaussian bumps fitted exactly at the points), so that its face passes through each.
+fn membrane_plate(
+    top: &[Vec3],
+    bottom: &[Vec3],
+    step_m: f32,
+    half_thickness_m: &dyn Fn(f32, f32) -> f32,
+    offset: &dyn Fn(f32, f32) -> Vec3,
+    targets: &[(Vec3, Vec3)],
+) -> Vec<Primitive> {
+    const NU: usize = 48;
+    const NV: usize = 20;
+    let top = resample_between(top, NU + 1, 0.0, 0.0);
+    let bottom = resample_between(bottom, NU + 1, 0.0, 0.0);
+    let mut grid: Vec<Vec<Vec3>> = (0..=NV)
+        .map(|j| {
+            let v = j as f32 / NV as f32;
+            (0..=NU).map(|i| top[i].lerp(bottom[i], v)).collect()
+        })
+        .collect();
+    // Jacobi relaxation of the inside points (the four edges stay), weighting the
+    // neighbours across and along so that the rows' unequal spacing does not pull them.
+    let du = 1.0 / NU as f32;
+    let dv = 1.0 / NV as f32;
+    let (wu, wv) = (1.0 / (du * du), 1.0 / (dv * dv));
+    for _ in 0..400 {
+        let prev = grid.clone();
+        for j in 1..NV {
+            for i in 1..NU {
+                grid[j][i] = ((prev[j][i - 1] + prev[j][i + 1]) * wu
+                    + (prev[j - 1][i] + prev[j + 1][i]) * wv)
+                    / (2.0 * (wu + wv));
+            }
+        }
+    }
+    let relaxed = |u: f32, v: f32| {
+        let x = (u * NU as f32).clamp(0.0, NU as f32 - 1e-3);
+        let y = (v * NV as f32).clamp(0.0, NV as f32 - 1e-3);
+        let (i, j) = (x.floor() as usize, y.floor() as usize);
+        let (fx, fy) = (x - i as f32, y - j as f32);
+        let row = |j: usize| grid[j][i].lerp(grid[j][i + 1], fx);
+        row(j).lerp(row(j + 1), fy) + offset(u, v)
+    };
+    // Bend the sheet through the targets: Gaussian bumps along each target's face
+    // direction, their heights solved so the bent face passes through every target. The
+    // bumps move the sheet sideways where it lies oblique, so the fit is repeated a few
+    // times on the bent sheet.
+    const REACH_M: f32 = 0.028;
+    let bump = |a: Vec3, b: Vec3| (-((a - b).length() / REACH_M).powi(2)).exp();
+    // The top edge (the crest, whose landmarks are placed already) does not move.
+    let free = |v: f32| {
+        let x = (v / 0.3).clamp(0.0, 1.0);
+        x * x * (3.0 - 2.0 * x)
+    };
+    let mut bumps: Vec<(Vec3, Vec3, f32)> = Vec::new();
+    let bent = |bumps: &[(Vec3, Vec3, f32)], u: f32, v: f32| {
+        let p = relaxed(u, v);
+        let w = free(v);
+        bumps.iter().fold(p, |q, (centre, out, a)| {
+            q + *out * (*a * w * bump(p, *centre))
+        })
+    };
+    let nodes: Vec<(f32, f32)> = (0..=NV)
+        .flat_map(|j| (0..=NU).map(move |i| (i as f32 / NU as f32, j as f32 / NV as f32)))
+        .collect();
+    for _ in 0..4 {
+        // Where on the sheet each target lies (the nearest point, found on the grid and
+        // then within a grid step of it) and how far the face there misses it.
+        let fits: Vec<(Vec3, Vec3, f32, f32)> = targets
+            .iter()
+            .map(|(p, out)| {
+                let distance = |uv: &(f32, f32)| (bent(&bumps, uv.0, uv.1) - *p).length();
+                let nearest = |list: &mut dyn Iterator<Item = (f32, f32)>| {
+                    list.min_by(|a, b| distance(a).total_cmp(&distance(b)))
+                        .unwrap_or((0.5, 0.5))
+                };
+                let (u0, v0) = nearest(&mut nodes.iter().copied());
+                let (u, v) = nearest(&mut (-8..=8).flat_map(|a| {
+                    (-8..=8).map(move |b| {
+                        (
+                            (u0 + a as f32 * du / 8.0).clamp(0.0, 1.0),
+                            (v0 + b as f32 * dv / 8.0).clamp(0.0, 1.0),
+                        )
+                    })
+                }));
+                let miss = (*p - *out * half_thickness_m(u, v) - bent(&bumps, u, v)).dot(*out);
+                (relaxed(u, v), *out, miss, free(v))
+            })
+            .collect();
+        // Heights so that the new bumps together make up every miss (a small linear system).
+        let n = fits.len();
+        let mut m: Vec<Vec<f32>> = (0..n)
+            .map(|k| {
+                (0..n)
+                    .map(|j| fits[k].3 * bump(fits[k].0, fits[j].0) * fits[j].1.dot(fits[k].1))
+                    .chain(std::iter::once(fits[k].2))
+                    .collect()
+            })
+            .collect();
+        for c in 0..n {
+            let pivot = (c..n)
+                .max_by(|a, b| m[*a][c].abs().total_cmp(&m[*b][c].abs()))
+                .unwrap_or(c);
+            m.swap(c, pivot);
+            let d = m[c][c];
+            if d.abs() < 1e-6 {
+                continue;
+            }
+            for r in 0..n {
+                if r != c {
+                    let f = m[r][c] / d;
+                    let row = m[c].clone();
+                    for (x, y) in m[r].iter_mut().zip(row) {
+                        *x -= f * y;
+                    }
+                }
+            }
+        }
+        for k in 0..n {
+            if m[k][k].abs() >= 1e-6 {
+                bumps.push((fits[k].0, fits[k].1, m[k][n] / m[k][k]));
+            }
+        }
+    }
+    let at = |u: f32, v: f32| bent(&bumps, u, v);
+    let span_u = (0..NU)
+        .map(|i| (grid[NV / 2][i + 1] - grid[NV / 2][i]).length())
+        .sum::<f32>()
+        .max(top.windows(2).map(|w| (w[1] - w[0]).length()).sum());
+    let nu = ((span_u / step_m).ceil() as usize).max(2);
+    let mut out = Vec::new();
+    for a in 0..=nu {
+        let u = a as f32 / nu as f32;
+        let span_v = (at(u, 0.0) - at(u, 1.0)).length() * 1.15;
+        let nv = ((span_v / step_m).ceil() as usize).max(1);
+        for b in 0..=nv {
+            let v = b as f32 / nv as f32;
+            out.push(Primitive::Sphere {
+                centre: at(u, v),
+                radius_m: half_thickness_m(u, v),
+            });
+        }
+    }
+    out
+}
+
 /// Chaikin corner cutting, `rounds` times; the end points stay where they are.
 fn chaikin(points: &[Vec3], rounds: usize) -> Vec<Vec3> {
     let mut pts = points.to_vec();
@@ -226,6 +378,50 @@ pub fn si_normal(side: Side) -> Vec3 {
 /// Half-width of the gap between the SI joint surfaces (CT joint space ≈ 2 mm).
 pub const SI_HALF_GAP_M: f32 = 0.0012;
 
+/// Half axes of the obturator foramen in its plane: across (towards the hip joint) and
+/// along its long axis (ischium to pubis). The foramen is a large oval, about 4.5 by 2.4 cm
+/// (dimensions.md §1b has no figure; male foramina are oval and large, earthslab), its edge
+/// towards the hip kept a few millimetres below the acetabulum so that bone closes the
+/// acetabular notch off from it.
+pub const OBTURATOR_HALF_AXES_M: (f32, f32) = (0.0115, 0.0225);
+
+/// The plane of the obturator foramen and the bone ring around it.
+pub struct ObturatorPlane {
+    /// The foramen's centre (landmark).
+    pub centre: Vec3,
+    /// Unit normal, facing out (lateral, forward, down).
+    pub normal: Vec3,
+    /// In the plane, towards the hip joint centre.
+    pub e1: Vec3,
+    /// In the plane, along the foramen's long axis towards the pubis (forward).
+    pub e2: Vec3,
+}
+
+impl ObturatorPlane {
+    /// The plane through the foramen's centre, the ischial tuberosity and the pubic body.
+    pub fn new(centre: Vec3, tuberosity: Vec3, pubic_body: Vec3, hjc: Vec3, lat: Vec3) -> Self {
+        let n = (tuberosity - centre)
+            .cross(pubic_body - centre)
+            .normalize_or_zero();
+        let normal = if n.dot(lat) < 0.0 { -n } else { n };
+        let to_hip = hjc - centre;
+        let e1 = (to_hip - normal * to_hip.dot(normal)).normalize_or_zero();
+        let e2 = normal.cross(e1);
+        let e2 = if e2.z < 0.0 { -e2 } else { e2 };
+        ObturatorPlane {
+            centre,
+            normal,
+            e1,
+            e2,
+        }
+    }
+
+    /// The point at in-plane coordinates (metres along `e1`, `e2`).
+    pub fn at(&self, r1: f32, r2: f32) -> Vec3 {
+        self.centre + self.e1 * r1 + self.e2 * r2
+    }
+}
+
 /// Hip bone (ilium, ischium, pubis).
 pub fn hip_bone(a: &Anatomy, side: Side) -> Result<Vec<Part>, FileError> {
     let lat = lateral(side);
@@ -241,7 +437,6 @@ pub fn hip_bone(a: &Anatomy, side: Side) -> Result<Vec<Part>, FileError> {
     let it_low = l("ischial_tuberosity_lowest")?;
     let tubercle = l("pubic_tubercle")?;
     let sym = a.landmark("pubic_symphysis_centre", Side::Midline)?;
-    let sym_inf = a.landmark("pubic_symphysis_inferior", Side::Midline)?;
     let obturator = l("obturator_foramen_centre")?;
     let si_centre = l("SI_joint_centre")?;
 
@@ -296,7 +491,23 @@ pub fn hip_bone(a: &Anatomy, side: Side) -> Result<Vec<Part>, FileError> {
     let bulge = move |u: f32, v: f32| {
         lat * (0.010 * (std::f32::consts::PI * u).sin() * (std::f32::consts::PI * v).sin())
     };
-    let wing = plate(&top, &bottom, 0.0012, &wing_ht, &bulge);
+    // The wing's faces pass through the muscle origins measured on them: the gluteal
+    // muscles' on the outer face, the iliacus's on the inner (the iliac fossa).
+    let mut targets = Vec::new();
+    for (line, face) in [
+        ("glmed1", lat),
+        ("glmed2", lat),
+        ("glmed3", lat),
+        ("glmin1", lat),
+        ("glmin2", lat),
+        ("glmin3", lat),
+        ("iliacus", -lat),
+    ] {
+        if let Some(origin) = a.muscle_path(line, side)?.first() {
+            targets.push((origin.position_m, face));
+        }
+    }
+    let wing = membrane_plate(&top, &bottom, 0.0012, &wing_ht, &bulge, &targets);
 
     // Below the notch: the plate down to the ischial spine and the back of the acetabulum.
     let post_acetabular = hjc - ANTERIOR * 0.021 - UP * 0.018 - lat * 0.006;
@@ -329,8 +540,8 @@ pub fn hip_bone(a: &Anatomy, side: Side) -> Result<Vec<Part>, FileError> {
         Primitive::Capsule {
             a: post_acetabular,
             b: it_centre,
-            radius_a_m: 0.011,
-            radius_b_m: 0.010,
+            radius_a_m: 0.0095,
+            radius_b_m: 0.0095,
         },
         Primitive::Ellipsoid {
             centre: it_centre,
@@ -339,31 +550,75 @@ pub fn hip_bone(a: &Anatomy, side: Side) -> Result<Vec<Part>, FileError> {
         },
     ];
 
-    // Pubis: superior ramus to the tubercle (its most anterior point), body at the
-    // symphysis, inferior and ischial rami back to the tuberosity.
-    let ramus_start = hjc + ANTERIOR * 0.020 - UP * 0.014 - lat * 0.008;
-    let tub_c = tubercle - ANTERIOR * 0.0065;
+    // The pelvic ring below the acetabulum (pubis and ischium around the obturator
+    // foramen): one plate in the foramen's plane, which passes through the foramen's centre,
+    // the ischial tuberosity and the pubic body and faces forward, down and out, filled
+    // between its upper border (from the tuberosity up behind the acetabulum, under it and
+    // along the superior pubic ramus to the pubic body) and its lower border (the ischial
+    // and inferior pubic rami); the foramen is cut out of it below. Flat bars, not tubes:
+    // the rami are about twice as wide as they are thick.
     let body_c = Vec3::new(lat.x * 0.013, sym.y, sym.z);
-    let pubis = [
-        chain(
-            &[ramus_start, tub_c, body_c + UP * 0.010],
-            &[0.0085, 0.0065, 0.0075],
-        ),
-        vec![Primitive::Ellipsoid {
+    let ring = ObturatorPlane::new(obturator, it_centre, body_c, hjc, lat);
+    let upper: Vec<Vec3> = [
+        (0.006, -0.040),
+        (0.024, -0.026),
+        (0.026, -0.006),
+        (0.025, 0.012),
+        (0.014, 0.030),
+        (-0.004, 0.047),
+    ]
+    .iter()
+    .map(|(r1, r2)| ring.at(*r1, *r2))
+    .collect();
+    let lower: Vec<Vec3> = [
+        (-0.008, -0.038),
+        (-0.017, -0.020),
+        (-0.0235, 0.000),
+        (-0.027, 0.021),
+        (-0.031, 0.040),
+    ]
+    .iter()
+    .map(|(r1, r2)| ring.at(*r1, *r2))
+    .collect();
+    let rami = plate(
+        &chaikin(&upper, 2),
+        &chaikin(&lower, 2),
+        0.0014,
+        // Thicker at the tuberosity and the pubic body than along the rami.
+        &|u, _| 0.0036 + 0.0024 * (1.0 - u / 0.2).max(0.0) + 0.0016 * ((u - 0.85) / 0.15).max(0.0),
+        &|_, _| Vec3::ZERO,
+    );
+    let tub_c = tubercle - ANTERIOR * 0.0045;
+    let pubis = vec![
+        Primitive::Ellipsoid {
             centre: body_c,
             axes: orthonormal(UP, lat),
-            radii_m: Vec3::new(0.0105, 0.019, 0.0095),
-        }],
-        chain(
-            &[
-                Vec3::new(lat.x * 0.012, sym_inf.y + 0.004, sym_inf.z),
-                Vec3::new(lat.x * 0.030, -0.122, -0.048),
-                it_centre - ANTERIOR * 0.004,
-            ],
-            &[0.006, 0.0055, 0.008],
-        ),
-    ]
-    .concat();
+            radii_m: Vec3::new(0.0095, 0.018, 0.0085),
+        },
+        // The pubic tubercle and the crest leading to it: a flat knob on the ramus.
+        Primitive::Ellipsoid {
+            centre: tub_c,
+            axes: orthonormal(UP, lat),
+            radii_m: Vec3::new(0.0075, 0.0055, 0.0045),
+        },
+        Primitive::Capsule {
+            a: tub_c,
+            b: Vec3::new(lat.x * 0.014, sym.y + 0.012, sym.z + 0.002),
+            radius_a_m: 0.005,
+            radius_b_m: 0.0055,
+        },
+    ];
+    // The superior ramus's upper edge (pecten) runs on as the pelvic brim behind the
+    // acetabulum: a low ridge from the ramus to the wing's base.
+    let pecten = chain(
+        &[ring.at(0.022, 0.022), ring.at(0.030, 0.004) + lat * -0.004],
+        &[0.0040, 0.0045],
+    );
+    let foramen = vec![Primitive::Ellipsoid {
+        centre: obturator,
+        axes: Mat3::from_cols(ring.e1, ring.e2, ring.normal),
+        radii_m: Vec3::new(OBTURATOR_HALF_AXES_M.0, OBTURATOR_HALF_AXES_M.1, 0.02),
+    }];
 
     // The auricular surface: a block behind the SI joint, one gap away from it.
     let n = si_normal(side);
@@ -390,7 +645,9 @@ pub fn hip_bone(a: &Anatomy, side: Side) -> Result<Vec<Part>, FileError> {
         Part::union(spine_part, 0.004),
         Part::union(acetabulum, 0.010),
         Part::union(ischium, 0.008),
-        Part::union(pubis, 0.008),
+        Part::union(rami, 0.006),
+        Part::union(pubis, 0.006),
+        Part::union(pecten, 0.004),
         Part::union(auricular, 0.006),
         Part::union(tuberosity, 0.010),
         // The cup and its opening.
@@ -409,15 +666,8 @@ pub fn hip_bone(a: &Anatomy, side: Side) -> Result<Vec<Part>, FileError> {
             ],
             0.003,
         ),
-        // Obturator foramen.
-        Part::subtract(
-            vec![Primitive::Ellipsoid {
-                centre: obturator,
-                axes: orthonormal(UP, lat),
-                radii_m: Vec3::new(0.03, 0.011, 0.016),
-            }],
-            0.004,
-        ),
+        // Obturator foramen: a large oval, its long axis from the ischium up to the pubis.
+        Part::subtract(foramen, 0.003),
         // Keep the cup clear where other parts blend into it.
         Part::subtract(
             vec![Primitive::Sphere {

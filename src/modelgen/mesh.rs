@@ -110,6 +110,17 @@ impl TriMesh {
         })
     }
 
+    /// The point of the surface closest to `p` (none for a mesh without triangles).
+    pub fn closest_point(&self, p: Vec3) -> Option<Vec3> {
+        self.triangles()
+            .map(|t| closest_point_on_triangle(p, t))
+            .min_by(|x, y| {
+                (*x - p)
+                    .length_squared()
+                    .total_cmp(&(*y - p).length_squared())
+            })
+    }
+
     /// Enclosed volume (positive when oriented outward).
     pub fn signed_volume_m3(&self) -> f32 {
         let v: f64 = self
@@ -319,6 +330,45 @@ impl InsideTester {
     }
 }
 
+/// The point of triangle `[a, b, c]` closest to `p` (Ericson, *Real-Time Collision
+/// Detection*, 5.1.5).
+pub fn closest_point_on_triangle(p: Vec3, [a, b, c]: [Vec3; 3]) -> Vec3 {
+    let ab = b - a;
+    let ac = c - a;
+    let ap = p - a;
+    let d1 = ab.dot(ap);
+    let d2 = ac.dot(ap);
+    if d1 <= 0.0 && d2 <= 0.0 {
+        return a;
+    }
+    let bp = p - b;
+    let d3 = ab.dot(bp);
+    let d4 = ac.dot(bp);
+    if d3 >= 0.0 && d4 <= d3 {
+        return b;
+    }
+    let vc = d1 * d4 - d3 * d2;
+    if vc <= 0.0 && d1 >= 0.0 && d3 <= 0.0 {
+        return a + ab * (d1 / (d1 - d3));
+    }
+    let cp = p - c;
+    let d5 = ab.dot(cp);
+    let d6 = ac.dot(cp);
+    if d6 >= 0.0 && d5 <= d6 {
+        return c;
+    }
+    let vb = d5 * d2 - d1 * d6;
+    if vb <= 0.0 && d2 >= 0.0 && d6 <= 0.0 {
+        return a + ac * (d2 / (d2 - d6));
+    }
+    let va = d3 * d6 - d5 * d4;
+    if va <= 0.0 && (d4 - d3) >= 0.0 && (d5 - d6) >= 0.0 {
+        return b + (c - b) * ((d4 - d3) / ((d4 - d3) + (d5 - d6)));
+    }
+    let denom = 1.0 / (va + vb + vc);
+    a + ab * (vb * denom) + ac * (vc * denom)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,5 +435,20 @@ mod tests {
         assert!(t.contains(Vec3::new(0.015, 0.0, 0.0)));
         assert!(!t.contains(Vec3::new(0.025, 0.0, 0.0)));
         assert!(!t.contains(Vec3::new(0.0, 0.03, 0.0)));
+    }
+
+    #[test]
+    fn closest_point_on_triangle_finds_the_face_edges_and_corners() {
+        let t = [Vec3::ZERO, Vec3::X, Vec3::Y];
+        let near = |p: Vec3, want: Vec3| {
+            let got = closest_point_on_triangle(p, t);
+            assert!((got - want).length() < 1e-6, "{p} -> {got}, not {want}");
+        };
+        near(Vec3::new(0.2, 0.2, 1.0), Vec3::new(0.2, 0.2, 0.0));
+        near(Vec3::new(-1.0, -1.0, 0.3), Vec3::ZERO);
+        near(Vec3::new(2.0, -0.5, 0.0), Vec3::X);
+        near(Vec3::new(0.5, -1.0, 0.0), Vec3::new(0.5, 0.0, 0.0));
+        near(Vec3::new(1.0, 1.0, 0.0), Vec3::new(0.5, 0.5, 0.0));
+        near(Vec3::new(-0.5, 0.5, 0.0), Vec3::new(0.0, 0.5, 0.0));
     }
 }

@@ -22,7 +22,7 @@ use thiserror::Error;
 use crate::anatomy::{NerveVariant, PiriformisPassage, Side, Structure, StructureKind};
 use crate::files::FileError;
 use data::Anatomy;
-use field::{FAR_M, Grid, Part, rasterize, smooth_max, smooth_min};
+use field::{FAR_M, Grid, Part, Primitive, rasterize, smooth_max, smooth_min};
 use mesh::TriMesh;
 use sweep::{JOINT_COUNT, JointWeights, SweepSample};
 
@@ -146,8 +146,8 @@ fn resolution(kind: StructureKind) -> Resolution {
 }
 
 /// The extra sciatic nerves (Beaton & Anson types B, C) are hidden unless asked for, and the
-/// file must stay under 4 MB: coarser than the usual nerve.
-const NERVE_VARIANT_RESOLUTION: Resolution = (0.0010, 900, 6);
+/// file must stay under 5 MB: coarser than the usual nerve.
+const NERVE_VARIANT_RESOLUTION: Resolution = (0.0010, 1200, 6);
 
 /// Gap kept between muscles or nerve and bone.
 pub const SOFT_TISSUE_BONE_GAP_M: f32 = 0.0012;
@@ -350,9 +350,12 @@ struct Tense {
 }
 
 impl Tense {
-    /// How much of the change applies at t: all of it mid-belly, none at the ends.
+    /// How much of the change applies at t: all of it mid-belly, none at the ends. The
+    /// square root of a sine: a belly is fleshy over most of its length, so the change
+    /// stays near full over the middle half (≥ 85 % from t = 0.2 to 0.8) and falls off
+    /// only towards the tendons.
     fn belly(t: f32) -> f32 {
-        (std::f32::consts::PI * t).sin().max(0.0)
+        (std::f32::consts::PI * t).sin().max(0.0).sqrt()
     }
 
     /// Cross-section area of the tense muscle over the area at rest, at t.
@@ -521,10 +524,18 @@ fn nerve_structure(
     bones: &BoneField<'_>,
     muscles: &[(Grid, GeneratedStructure)],
 ) -> Result<(Grid, GeneratedStructure), FileError> {
-    let nerve = soft::nerve(a, side, variant)?;
     let piriformis = muscles
         .iter()
         .find(|(_, m)| m.structure.kind == StructureKind::Piriformis && m.structure.side == side);
+    // How far the piriformis reaches above its line where a divided nerve passes it.
+    let frame = soft::piriformis_frame_at_crossing(a, side, variant.passages().0)?;
+    let above_m = piriformis.map_or(0.012, |(g, _)| {
+        (0..100)
+            .map(|k| k as f32 * 0.0005)
+            .find(|h| g.sample(frame.centre + frame.width_dir * *h) > 0.0)
+            .unwrap_or(0.012)
+    });
+    let nerve = soft::nerve(a, side, variant, above_m)?;
     let mut with_piriformis = bones.grids.clone();
     if let Some((g, _)) = piriformis {
         with_piriformis.push(g);
@@ -536,7 +547,14 @@ fn nerve_structure(
         sweep::push_out(samples, &|p| field.distance_m(p), SOFT_TISSUE_BONE_GAP_M);
     }
     let mut samples = nerve.branches;
-    clear(&mut samples, &with_piriformis);
+    // The roots run on the front of the sacrum and the piriformis: a root ball that starts
+    // inside the bone or the muscle comes out in front of it.
+    sweep::push_out_along(
+        &mut samples,
+        &|p| with_piriformis.distance_m(p),
+        SOFT_TISSUE_BONE_GAP_M,
+        &|_| Vec3::Z,
+    );
     let mut division_of: Vec<Option<usize>> = vec![None; samples.len()];
     let mut compressions = Vec::new();
     // Balls of a division that runs through the piriformis, where they are in it.
@@ -564,15 +582,11 @@ fn nerve_structure(
         let press_dir = if through {
             soft::piriformis_frame_at_crossing(a, side, d.passage)?.width_dir
         } else {
-            let from_middle = |p: &Vec3| (*p - middle).length();
+            // Towards the nearest point of the muscle's surface (a vertex would do on a
+            // fine mesh; on a broad face it can lie well to one side).
             piriformis
-                .and_then(|(_, m)| {
-                    m.mesh
-                        .positions
-                        .iter()
-                        .min_by(|x, y| from_middle(x).total_cmp(&from_middle(y)))
-                })
-                .map_or(Vec3::Y, |p| (*p - middle).normalize_or_zero())
+                .and_then(|(_, m)| m.mesh.closest_point(middle))
+                .map_or(Vec3::Y, |p| (p - middle).normalize_or_zero())
         };
         let k = compressions.len();
         compressions.push(Compression {
@@ -675,6 +689,163 @@ fn skin_structure(a: &Anatomy, inner: &[&Grid]) -> Result<GeneratedStructure, Fi
     })
 }
 
+/// A muscle: its balls laid on what it lies on (as [`soft::layering`] says), pushed clear
+/// of bone and of the soft structures under it (`earlier`, found by kind and side), meshed
+/// with those cut out, with its `tense` morph.
+fn muscle_structure(
+    a: &Anatomy,
+    s: Structure,
+    bones: &[(Structure, Grid)],
+    earlier: &[&(Grid, GeneratedStructure)],
+) -> Result<(Grid, GeneratedStructure), FileError> {
+    let layering = soft::layering(s.kind, s.side);
+    let on_side = |t: &Structure| t.side == s.side || t.side == Side::Midline;
+    let grids_of = |kinds: &[StructureKind]| -> Vec<&Grid> {
+        bones
+            .iter()
+            .filter(|(t, _)| kinds.contains(&t.kind) && on_side(t))
+            .map(|(_, g)| g)
+            .chain(
+                earlier
+                    .iter()
+                    .filter(|(_, m)| kinds.contains(&m.structure.kind) && on_side(&m.structure))
+                    .map(|(g, _)| g),
+            )
+            .collect()
+    };
+    let obstacles = BoneField {
+        grids: bones
+            .iter()
+            .filter(|(t, _)| t.kind != StructureKind::SacroiliacJoint)
+            .map(|(_, g)| g)
+            .chain(grids_of(layering.over))
+            .collect(),
+    };
+    let mut samples = soft::muscle(a, s.kind, s.side)?;
+    if let Some((dir, range, onto, max_in_m)) = layering.lay {
+        let surface = BoneField {
+            grids: bones
+                .iter()
+                .filter(|(t, _)| onto.contains(&t.kind) && on_side(t))
+                .map(|(_, g)| g)
+                .collect(),
+        };
+        let bed = bed_field(
+            earlier
+                .iter()
+                .filter(|(_, m)| onto.contains(&m.structure.kind) && on_side(&m.structure))
+                .map(|(_, m)| m),
+        );
+        let surface_m = |p: Vec3| {
+            let d = surface.distance_m(p);
+            bed.as_ref().map_or(d, |g| d.min(g.sample(p)))
+        };
+        sweep::lay_on(
+            &mut samples,
+            &surface_m,
+            SOFT_TISSUE_BONE_GAP_M,
+            dir,
+            range,
+            0.04,
+            max_in_m,
+        );
+    }
+    // A muscle laid over its whole length already lies on what is under it; pushing its
+    // balls one by one would only make bumps (what still overlaps is cut out below).
+    let laid_whole = layering.lay.is_some_and(|(_, (_, to), _, _)| to >= 1.0);
+    match layering.out {
+        _ if laid_whole => {}
+        Some((out, t_max)) => sweep::push_out_along(
+            &mut samples,
+            &|p| obstacles.distance_m(p),
+            SOFT_TISSUE_BONE_GAP_M,
+            &|b| if b.t <= t_max { out } else { Vec3::ZERO },
+        ),
+        None => sweep::push_out(
+            &mut samples,
+            &|p| obstacles.distance_m(p),
+            SOFT_TISSUE_BONE_GAP_M,
+        ),
+    }
+    // A muscle that reaches the midline (gluteus maximus at the natal cleft) stays on its
+    // own side, its surface a little off the midline.
+    let sign = s.side.gltf_x_sign();
+    if layering.own_side {
+        for b in &mut samples {
+            let min_x = b.radius_m + MIDLINE_CLEARANCE_M;
+            if b.centre.x * sign < min_x {
+                b.centre.x = min_x * sign;
+            }
+        }
+    }
+    sweep::remeasure_across(&mut samples);
+    let tense = Tense {
+        length_m: middle_line_length_m(&samples),
+    };
+    let own_side = layering.own_side;
+    Ok(soft_structure(
+        s,
+        s.gltf_name(),
+        resolution(s.kind),
+        &samples,
+        &|p| {
+            let d = obstacles.distance_m(p);
+            if own_side {
+                // The midline counts as an obstacle: one gap plus the clearance away.
+                d.min(p.x * sign - MIDLINE_CLEARANCE_M + SOFT_TISSUE_BONE_GAP_M)
+            } else {
+                d
+            }
+        },
+        &|p, _, i| tense.deltas(&samples, p, i),
+        "tense",
+    ))
+}
+
+/// How far beyond a soft structure's surface its bed field (for laying other muscles on
+/// it) is right, and how fine.
+const BED_REACH_M: f32 = 0.026;
+const BED_VOXEL_M: f32 = 0.003;
+
+/// A distance field around soft structures that is right far from them (the structures'
+/// own fields are only right close to their surface): the distance to their mesh vertices,
+/// for laying a muscle on them. A nerve counts as a broad ridge (the fat and fascia around
+/// it), so a muscle laid on it bridges it instead of closing round it.
+fn bed_field<'a>(under: impl Iterator<Item = &'a GeneratedStructure>) -> Option<Grid> {
+    let mut points = Vec::new();
+    for m in under {
+        let radius_m = if m.structure.kind == StructureKind::SciaticNerve {
+            NERVE_BED_M
+        } else {
+            0.0
+        };
+        points.extend(
+            m.mesh
+                .positions
+                .iter()
+                .step_by(2)
+                .map(|p| Primitive::Sphere {
+                    centre: *p,
+                    radius_m,
+                }),
+        );
+    }
+    let (min, max) = points
+        .iter()
+        .map(Primitive::bounds)
+        .reduce(|(a0, a1), (b0, b1)| (a0.min(b0), a1.max(b1)))?;
+    let reach = Vec3::splat(BED_REACH_M);
+    let mut grid = Grid::new(min - reach, max + reach, BED_VOXEL_M);
+    grid.apply(&Part::union(points, BED_REACH_M));
+    Some(grid)
+}
+
+/// How far a muscle lying over a nerve stays off it, besides the usual gap.
+const NERVE_BED_M: f32 = 0.008;
+
+/// How far a muscle that reaches the midline stays off it (half the natal cleft).
+const MIDLINE_CLEARANCE_M: f32 = 0.0015;
+
 /// Generates the model from the anatomy.
 pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
     let all = Structure::all();
@@ -720,50 +891,64 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
             .collect(),
     };
 
-    // 2. Muscles.
-    let muscle_list: Vec<Structure> = all
-        .iter()
-        .copied()
-        .filter(|s| s.kind.layer() == crate::anatomy::Layer::Muscles)
-        .collect();
-    let muscles: Vec<(Grid, GeneratedStructure)> = muscle_list
-        .par_iter()
-        .map(|s| {
-            let mut samples = soft::muscle(a, s.kind, s.side)?;
-            sweep::push_out(
-                &mut samples,
-                &|p| field.distance_m(p),
-                SOFT_TISSUE_BONE_GAP_M,
-            );
-            let tense = Tense {
-                length_m: middle_line_length_m(&samples),
-            };
-            Ok(soft_structure(
-                *s,
-                s.gltf_name(),
-                resolution(s.kind),
-                &samples,
-                &|p| field.distance_m(p),
-                &|p, _, i| tense.deltas(&samples, p, i),
-                "tense",
-            ))
-        })
-        .collect::<Result<_, FileError>>()?;
+    // 2. Muscles, in layers: each is laid on and kept clear of what lies under it (bone,
+    // and the muscles and nerve it covers), so the deep ones go first.
+    let build = |kinds: &[StructureKind], earlier: &[&(Grid, GeneratedStructure)]| {
+        let list: Vec<Structure> = all
+            .iter()
+            .copied()
+            .filter(|s| kinds.contains(&s.kind))
+            .collect();
+        list.par_iter()
+            .map(|s| muscle_structure(a, *s, &bone_grids, earlier))
+            .collect::<Result<Vec<_>, FileError>>()
+    };
+    let deep = build(
+        &[
+            StructureKind::PsoasMajor,
+            StructureKind::Iliacus,
+            StructureKind::Piriformis,
+            StructureKind::GluteusMinimus,
+        ],
+        &[],
+    )?;
 
     // 3. Nerves, kept clear of bone and of the piriformis above them; the usual nerve
-    // (type A) and the extra types, each side.
+    // (type A) and the extra types, each side. Gluteus medius (over minimus) meanwhile.
     let nerve_list: Vec<(Side, NerveVariant)> = NerveVariant::ALL
         .iter()
         .flat_map(|v| [(Side::Left, *v), (Side::Right, *v)])
         .collect();
-    let (nerves, variants): (Vec<_>, Vec<_>) = nerve_list
-        .par_iter()
-        .map(|(side, v)| Ok((*v, nerve_structure(a, *side, *v, &field, &muscles)?)))
-        .collect::<Result<Vec<_>, FileError>>()?
+    let (all_nerves, medius) = rayon::join(
+        || {
+            nerve_list
+                .par_iter()
+                .map(|(side, v)| Ok((*v, nerve_structure(a, *side, *v, &field, &deep)?)))
+                .collect::<Result<Vec<_>, FileError>>()
+        },
+        || {
+            build(
+                &[StructureKind::GluteusMedius],
+                &deep.iter().collect::<Vec<_>>(),
+            )
+        },
+    );
+    let (nerves, variants): (Vec<_>, Vec<_>) = all_nerves?
         .into_iter()
         .partition(|(v, _)| *v == NerveVariant::A);
     let nerves: Vec<(Grid, GeneratedStructure)> = nerves.into_iter().map(|(_, n)| n).collect();
     let variants: Vec<(Grid, GeneratedStructure)> = variants.into_iter().map(|(_, n)| n).collect();
+    let medius = medius?;
+    // Gluteus maximus over all of them (every nerve type kept out of it).
+    let under_maximus: Vec<&(Grid, GeneratedStructure)> = deep
+        .iter()
+        .chain(&medius)
+        .chain(&nerves)
+        .chain(&variants)
+        .collect();
+    let maximus = build(&[StructureKind::GluteusMaximus], &under_maximus)?;
+    let muscles: Vec<(Grid, GeneratedStructure)> =
+        deep.into_iter().chain(medius).chain(maximus).collect();
 
     // 4. Skin around everything.
     let inner: Vec<&Grid> = bone_grids

@@ -46,23 +46,145 @@ pub fn target_volume_cm3(kind: StructureKind) -> f32 {
     }
 }
 
-/// The balls of a muscle, before they are pushed clear of bone.
+/// What a muscle lies on and how it is laid there.
+pub struct Layering {
+    /// Soft structures of the same side it lies over (besides bone, which every muscle is
+    /// kept clear of): it is kept clear of them too.
+    pub over: &'static [StructureKind],
+    /// Its origin laid onto a surface: the direction away from that surface, the stretch
+    /// of the muscle (t from … to) that lies on it, what the surface belongs to, and how far
+    /// at most a ball is moved in towards it (a muscle bridges a deeper hollow).
+    pub lay: Option<(Vec3, (f32, f32), &'static [StructureKind], f32)>,
+    /// Which way a ball that starts inside bone is moved out (the side of the bone the
+    /// muscle belongs on), up to which t; elsewhere such balls stay and the bone is cut out.
+    pub out: Option<(Vec3, f32)>,
+    /// Keeps the muscle on its own side of the midline.
+    pub own_side: bool,
+}
+
+/// How each muscle is laid: the gluteal fans on the outer face of the ilium (minimus
+/// under medius), gluteus maximus on the back of the sacrum and over medius, the
+/// piriformis and the nerve; the iliacus in the iliac fossa; the piriformis on the front of
+/// the sacrum; the psoas against the sides of the vertebral bodies.
+pub fn layering(kind: StructureKind, side: Side) -> Layering {
+    let lat = lateral(side);
+    let none = Layering {
+        over: &[],
+        lay: None,
+        out: None,
+        own_side: false,
+    };
+    match kind {
+        StructureKind::GluteusMinimus => Layering {
+            lay: Some((
+                lat,
+                (0.0, 1.05),
+                &[StructureKind::HipBone, StructureKind::Femur],
+                0.025,
+            )),
+            ..none
+        },
+        StructureKind::GluteusMedius => Layering {
+            over: &[StructureKind::GluteusMinimus],
+            lay: Some((
+                (lat + Vec3::Y * 0.15).normalize(),
+                (0.0, 1.05),
+                &[
+                    StructureKind::HipBone,
+                    StructureKind::GluteusMinimus,
+                    StructureKind::Femur,
+                ],
+                0.025,
+            )),
+            ..none
+        },
+        StructureKind::GluteusMaximus => Layering {
+            over: &[
+                StructureKind::GluteusMedius,
+                StructureKind::Piriformis,
+                StructureKind::SciaticNerve,
+            ],
+            // The whole sheet lies on what is under it, from the sacrum over medius, the
+            // piriformis and the nerve to the femur, bridging the hollows between them.
+            lay: Some((
+                (lat * 0.45 - Vec3::Z).normalize(),
+                (0.0, 1.05),
+                &[
+                    StructureKind::Sacrum,
+                    StructureKind::Coccyx,
+                    StructureKind::HipBone,
+                    StructureKind::GluteusMedius,
+                    StructureKind::Piriformis,
+                    StructureKind::SciaticNerve,
+                    StructureKind::Femur,
+                ],
+                0.012,
+            )),
+            out: None,
+            own_side: true,
+        },
+        StructureKind::Piriformis => Layering {
+            lay: Some((Vec3::Z, (0.0, 0.22), &[StructureKind::Sacrum], 0.015)),
+            out: Some((Vec3::Z, 0.3)),
+            ..none
+        },
+        StructureKind::PsoasMajor => Layering {
+            // Beside the lumbar spine only: at the hip it runs over bone the usual way.
+            out: Some((lat, 0.45)),
+            ..none
+        },
+        _ => none,
+    }
+}
+
+/// How far above and below the piriformis's line the band's upper and lower guides pass
+/// through the greater sciatic notch (it fills the upper part of the greater sciatic
+/// foramen; the nerve leaves below it).
+pub const PIRIFORMIS_NOTCH_ABOVE_M: f32 = 0.0075;
+/// See [`PIRIFORMIS_NOTCH_ABOVE_M`].
+pub const PIRIFORMIS_NOTCH_BELOW_M: f32 = 0.0035;
+/// Half the piriformis's thickness at mid-belly.
+pub const PIRIFORMIS_HALF_THICKNESS_M: f32 = 0.0047;
+
+/// The balls of a muscle, before they are laid and pushed clear of bone.
 pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepSample>, FileError> {
     let spine = Spine::new(a)?;
     let path = |name: &str| -> Result<Vec<GuidePoint>, FileError> {
         Ok(guide(&a.muscle_path(name, side)?, side, &spine))
     };
     let lat = lateral(side);
+    let crest = |i: usize| a.landmark(&format!("iliac_crest_{i:02}"), side);
+    // A point on the crest at a fractional index (between its landmarks).
+    let crest_at = |x: f32| -> Result<Vec3, FileError> {
+        let i = x.floor() as usize;
+        Ok(crest(i)?.lerp(crest(i + 1)?, x - i as f32))
+    };
+    let pelvis_point = |p: Vec3| GuidePoint {
+        position_m: p,
+        joint: JOINT_PELVIS,
+    };
     let samples = match kind {
         StructureKind::GluteusMaximus => {
-            // A broad, fairly even sheet: thick belly, thin margins and aponeurosis.
+            // The origin runs from the posterior crest behind the posterior gluteal line,
+            // past the PSIS, down the edge of the sacrum to the coccyx; the OpenSim lines
+            // give the middle of it and the insertions (iliotibial tract, gluteal
+            // tuberosity).
+            let g1 = path("glmax1")?;
+            let g2 = path("glmax2")?;
+            let g3 = path("glmax3")?;
+            // The upper line starts on the crest and runs down through the measured
+            // origin of the first line.
+            let g1: Vec<GuidePoint> =
+                std::iter::once(pelvis_point(crest_at(7.6)? + lat * 0.004 - Vec3::Y * 0.004))
+                    .chain(g1)
+                    .collect();
             let ht = |u: f32, t: f32| {
                 let edge = 0.3 + 0.7 * (1.0 - u.powi(4)).max(0.0).sqrt();
                 (fusiform(t, 0.004, 0.021, 0.35) * edge).max(0.0025)
             };
             sweep(&SweepSpec {
-                guides: vec![path("glmax1")?, path("glmax2")?, path("glmax3")?],
-                spread: (0.5, 0.22),
+                guides: vec![g1, g2, g3],
+                spread: (0.12, 0.2),
                 half_thickness_m: &ht,
                 width_hint: Vec3::Y,
                 min_step_m: 0.0015,
@@ -70,27 +192,35 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
         }
         StructureKind::GluteusMedius => {
             let ht = |u: f32, t: f32| {
-                let edge = 0.4 + 0.6 * (1.0 - u * u).max(0.0).sqrt();
-                (fusiform(t, 0.004, 0.016, 0.45) * edge).max(0.0025)
+                let edge = 0.25 + 0.75 * (1.0 - u * u).max(0.0).sqrt();
+                (fusiform(t, 0.004, 0.0145, 0.45) * edge).max(0.0025)
             };
-            // The OpenSim lines start mid-wing; the muscle's fan reaches up to the crest
-            // between the gluteal lines, so each line is extended to just under the crest.
-            let mut guides = Vec::new();
-            for (line, crest_index) in [("glmed1", 3), ("glmed2", 5), ("glmed3", 8)] {
-                let crest = a.landmark(&format!("iliac_crest_{crest_index:02}"), side)?;
-                let mut g = path(line)?;
-                g.insert(
-                    0,
-                    GuidePoint {
-                        position_m: crest - Vec3::Y * 0.012 + lat * 0.004,
-                        joint: JOINT_PELVIS,
-                    },
-                );
-                guides.push(g);
-            }
+            // A fan over the whole outer ilium: from the crest, from just behind the ASIS
+            // to the posterior gluteal line, down over the wing (through the OpenSim
+            // origins) to the greater trochanter.
+            let below_crest = |x: f32| -> Result<GuidePoint, FileError> {
+                Ok(pelvis_point(crest_at(x)? - Vec3::Y * 0.007 + lat * 0.004))
+            };
+            let m1 = path("glmed1")?;
+            let m2 = path("glmed2")?;
+            let m3 = path("glmed3")?;
+            let front = vec![
+                below_crest(1.5)?,
+                pelvis_point(m1[0].position_m + Vec3::Z * 0.014 - Vec3::Y * 0.004),
+                GuidePoint {
+                    position_m: m1[1].position_m + Vec3::Z * 0.004,
+                    joint: m1[1].joint,
+                },
+            ];
+            let guides = vec![
+                front,
+                std::iter::once(below_crest(3.0)?).chain(m1).collect(),
+                std::iter::once(below_crest(5.0)?).chain(m2).collect(),
+                std::iter::once(below_crest(7.0)?).chain(m3).collect(),
+            ];
             sweep(&SweepSpec {
                 guides,
-                spread: (0.35, 0.02),
+                spread: (0.1, 0.02),
                 half_thickness_m: &ht,
                 width_hint: Vec3::Y,
                 min_step_m: 0.0015,
@@ -98,32 +228,117 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
         }
         StructureKind::GluteusMinimus => {
             let ht = |u: f32, t: f32| {
-                let edge = 0.4 + 0.6 * (1.0 - u * u).max(0.0).sqrt();
-                (fusiform(t, 0.003, 0.019, 0.5) * edge).max(0.002)
+                let edge = 0.45 + 0.55 * (1.0 - u * u).max(0.0).sqrt();
+                (fusiform(t, 0.003, 0.0125, 0.5) * edge).max(0.002)
             };
+            // A broad fan under medius: from the wing between the anterior and inferior
+            // gluteal lines (from near the front of the crest back to above the greater
+            // sciatic notch), through the OpenSim origins, to the front of the greater
+            // trochanter.
+            let n1 = path("glmin1")?;
+            let n2 = path("glmin2")?;
+            let n3 = path("glmin3")?;
+            let asis = a.landmark("ASIS", side)?;
+            let aiis = a.landmark("AIIS", side)?;
+            let notch = a.landmark("greater_sciatic_notch_deepest", side)?;
+            let above = |g: &[GuidePoint], rise_m: f32| {
+                std::iter::once(pelvis_point(g[0].position_m + Vec3::Y * rise_m))
+                    .chain(g.iter().copied())
+                    .collect::<Vec<_>>()
+            };
+            let front = vec![
+                pelvis_point(asis.lerp(aiis, 0.5) - Vec3::Z * 0.012 + Vec3::Y * 0.006),
+                pelvis_point(n1[0].position_m + Vec3::Z * 0.008),
+                n1[n1.len() - 1],
+            ];
+            let back = vec![
+                pelvis_point(notch + Vec3::Y * 0.016 + lat * 0.004 + Vec3::Z * 0.004),
+                pelvis_point(n3[0].position_m - Vec3::Z * 0.010 - Vec3::Y * 0.006),
+            ]
+            .into_iter()
+            .chain(n3.iter().skip(1).copied())
+            .collect();
             sweep(&SweepSpec {
-                guides: vec![path("glmin1")?, path("glmin2")?, path("glmin3")?],
-                spread: (0.6, 0.05),
+                guides: vec![
+                    front,
+                    above(&n1, 0.038),
+                    above(&n2, 0.036),
+                    above(&n3, 0.026),
+                    back,
+                ],
+                spread: (0.08, 0.04),
                 half_thickness_m: &ht,
                 width_hint: Vec3::Y,
                 min_step_m: 0.0012,
             })
         }
         StructureKind::Piriformis => {
-            let ht = |_u: f32, t: f32| fusiform(t, 0.002, 0.0047, 0.8);
+            // A flat pyramid: a broad origin on the front of S2–S4 between the anterior
+            // sacral foramina (its upper and lower digitations, and the measured origin
+            // between them), narrowing through the greater sciatic notch (filling its upper
+            // part) to the top of the greater trochanter.
+            let p = path("piri")?;
+            let (origin, notch, insertion) = (p[0], p[1], p[2]);
+            // The front of the sacrum where the upper and lower digitations arise: level
+            // with the S2 and S4 foramina, as far out from the midline as the measured
+            // origin, on the sacrum's forward curve (the wrap lays them on it).
+            let digitation = |dy: f32, dz: f32| {
+                pelvis_point(origin.position_m + Vec3::Y * dy + Vec3::Z * dz - lat * 0.002)
+            };
+            // The origin's edge a few millimetres towards the midline of the measured point,
+            // so that the point lies under the muscle rather than at its rounded end.
+            let mut p = p;
+            p[0].position_m -= lat * 0.004;
+            let up_at_notch = Vec3::Y;
+            let top = vec![
+                digitation(0.017, 0.005),
+                pelvis_point(notch.position_m + up_at_notch * PIRIFORMIS_NOTCH_ABOVE_M),
+                insertion,
+            ];
+            let bottom = vec![
+                digitation(-0.021, -0.010),
+                pelvis_point(notch.position_m - up_at_notch * PIRIFORMIS_NOTCH_BELOW_M),
+                insertion,
+            ];
+            let ht = |_u: f32, t: f32| {
+                (fusiform(t, 0.0022, PIRIFORMIS_HALF_THICKNESS_M, 0.8) * (1.0 - 0.25 * t))
+                    .max(0.0018)
+            };
+            // The borders round off through the notch instead of bending at it.
+            let rounded = |g: Vec<GuidePoint>| {
+                let mut out = vec![g[0]];
+                for w in g.windows(2) {
+                    for f in [0.25, 0.75] {
+                        out.push(GuidePoint {
+                            position_m: w[0].position_m.lerp(w[1].position_m, f),
+                            joint: if f < 0.5 { w[0].joint } else { w[1].joint },
+                        });
+                    }
+                }
+                out.push(g[g.len() - 1]);
+                out
+            };
             sweep(&SweepSpec {
-                guides: vec![path("piri")?],
-                spread: (0.007, 0.001),
+                guides: vec![rounded(top), p, rounded(bottom)],
+                spread: (0.05, 0.0),
                 half_thickness_m: &ht,
                 width_hint: PIRIFORMIS_WIDTH_HINT,
                 min_step_m: 0.001,
             })
         }
         StructureKind::PsoasMajor => {
-            let ht = |_u: f32, t: f32| fusiform(t.powf(0.75), 0.004, 0.0185, 0.6);
+            // From the sides of T12 to L4 and their discs: the lumbar part of the line runs
+            // beside the bodies from the T12/L1 disc, its end thick enough to reach T12's
+            // lower border; the band's inner edge lies on the bodies (it is moved out of
+            // them), its outer edge over the transverse processes' roots.
+            let g = path("psoas")?;
+            // Thicker at its top, where it arises from the bodies, than at its tendon.
+            let ht = |_u: f32, t: f32| {
+                fusiform(t.powf(0.75), 0.0045, 0.0175, 0.6) + 0.0015 * (1.0 - t).powi(4)
+            };
             sweep(&SweepSpec {
-                guides: vec![path("psoas")?],
-                spread: (0.0, 0.0),
+                guides: vec![g],
+                spread: (0.006, 0.0),
                 half_thickness_m: &ht,
                 width_hint: lat,
                 min_step_m: 0.0015,
@@ -303,7 +518,16 @@ fn division_samples(
 /// terminal stubs (type A), or two divisions (types B, C) that run side by side down the
 /// thigh, the tibial one on the usual course below the muscle, the common fibular one through
 /// or above it, each going on as its terminal branch.
-pub fn nerve(a: &Anatomy, side: Side, variant: NerveVariant) -> Result<NerveSweep, FileError> {
+///
+/// `piriformis_above_m` is how far the piriformis reaches above its line of action where a
+/// divided nerve's common fibular division passes over or through it (measured on the
+/// generated muscle): a division that passes above clears it by a few millimetres.
+pub fn nerve(
+    a: &Anatomy,
+    side: Side,
+    variant: NerveVariant,
+    piriformis_above_m: f32,
+) -> Result<NerveSweep, FileError> {
     let spine = Spine::new(a)?;
     let branch = |b: &str| -> Result<Vec<GuidePoint>, FileError> {
         Ok(guide(&a.nerve_branch(b, side)?, side, &spine))
@@ -320,9 +544,43 @@ pub fn nerve(a: &Anatomy, side: Side, variant: NerveVariant) -> Result<NerveSwee
         }))
     };
     let mut branches = Vec::new();
+    // The L4 and L5 roots leave through the foramina of the model's spine (the data's
+    // foramina were placed on the source's smaller discs), L4 running down beside the L5
+    // body, to where they join as the lumbosacral trunk.
+    let trunk_origin = branch("lumbosacral_trunk")?[0];
+    let l5 = spine
+        .vertebra(StructureKind::VertebraL5)
+        .ok_or_else(|| a.missing("vertebra L5"))?;
+    let at_spine = |p: Vec3| GuidePoint {
+        position_m: p,
+        joint: spine.joint_at(p.y),
+    };
+    for (guide, r0, r1) in [
+        (
+            vec![
+                at_spine(spine.foramen(4, side)),
+                at_spine(l5.centre + lat * (l5.half_width_m + 0.0055) - l5.axes.z_axis * 0.004),
+                trunk_origin,
+            ],
+            0.0024,
+            0.0028,
+        ),
+        (
+            vec![at_spine(spine.foramen(5, side)), trunk_origin],
+            0.0025,
+            0.003,
+        ),
+    ] {
+        let ht = move |_u: f32, t: f32| r0 + (r1 - r0) * t;
+        branches.extend(sweep(&SweepSpec {
+            guides: vec![guide],
+            spread: (0.0, 0.0),
+            half_thickness_m: &ht,
+            width_hint: lat,
+            min_step_m: 0.0008,
+        }));
+    }
     for (b, r0, r1) in [
-        ("L4_root", 0.0024, 0.0026),
-        ("L5_root", 0.0025, 0.003),
         ("lumbosacral_trunk", 0.003, 0.0034),
         ("S1_root", 0.0026, 0.003),
         ("S2_root", 0.0022, 0.0026),
@@ -336,12 +594,13 @@ pub fn nerve(a: &Anatomy, side: Side, variant: NerveVariant) -> Result<NerveSwee
     if !variant.is_divided() {
         branches.extend(tube("tibial", 0.0028, 0.0024)?);
         branches.extend(tube("common_fibular", 0.0022, 0.0019)?);
-        // The trunk: a flat band in the buttock (≈ 13 × 5 mm) rounding to ≈ 7 mm in the
-        // thigh (shared/anatomy README §6; dimensions.md §3).
+        // The trunk: a flat band in the buttock (≈ 18 × 5 mm where it leaves the pelvis;
+        // about 2 cm wide there, 17 ± 3.7 mm at the infrapiriform exit in cadavers,
+        // dimensions.md §3, §7) rounding to ≈ 7 mm in the thigh.
         return Ok(NerveSweep {
             branches,
             divisions: vec![NerveDivision {
-                samples: division_samples(&trunk, 0.0045, (0.0025, 0.0036), lat),
+                samples: division_samples(&trunk, 0.0065, (0.0025, 0.0036), lat),
                 guide: trunk,
                 crossing: exit,
                 passage: PiriformisPassage::Below,
@@ -361,13 +620,12 @@ pub fn nerve(a: &Anatomy, side: Side, variant: NerveVariant) -> Result<NerveSwee
     let fibular_end = branch("common_fibular")?;
     let frame = piriformis_frame_at_crossing(a, side, fibular_passage)?;
     // How far the fibular division's centre passes from the piriformis's line of action:
-    // the muscle's half-thickness (4.7 mm), the division's radius and a gap.
-    let clear_m = 0.0047 + 0.0026 + 0.0030;
+    // the muscle's half-thickness, the division's radius and a gap.
+    let clear_m = PIRIFORMIS_HALF_THICKNESS_M + 0.0026 + 0.0030;
     let crossing = match fibular_passage {
         PiriformisPassage::Through => frame.centre,
-        // Above the band: its half-width in the notch (≈ 4.7 + 4.6 mm) plus the same
-        // clearance.
-        _ => frame.centre + frame.width_dir * (0.0093 + 0.0026 + 0.0030),
+        // Above the band: its top plus the division's radius and a gap.
+        _ => frame.centre + frame.width_dir * (piriformis_above_m + 0.0026 + 0.0025),
     };
     // In front of the muscle, across it (or over it) and out behind it. Coming from the
     // plexus, a division that goes through the muscle first swings forward, so that it

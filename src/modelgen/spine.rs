@@ -361,6 +361,16 @@ impl Spine {
         w
     }
 
+    /// Where a lumbar nerve root leaves the spine on `side`: the intervertebral foramen
+    /// above the disc `index` (4: L4/L5, where the L4 root leaves; 5: L5/S1, the L5 root),
+    /// level with the disc's upper part, in line with the pedicles, at the back of the disc.
+    pub fn foramen(&self, index: usize, side: Side) -> Vec3 {
+        let d = &self.discs[index];
+        let height = (d.upper.point - d.lower.point).length();
+        d.centre + d.axes.y_axis * (0.5 * height + 0.003) - d.axes.z_axis * d.half_depth_m
+            + Vec3::X * (side.gltf_x_sign() * (pedicle_lateral_m(&LEVELS[index]) + 0.002))
+    }
+
     /// A vertebra by kind.
     pub fn vertebra(&self, kind: StructureKind) -> Option<&Vertebra> {
         self.vertebrae.iter().find(|v| v.kind == kind)

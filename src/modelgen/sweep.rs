@@ -324,6 +324,191 @@ pub fn push_out(samples: &mut [SweepSample], obstacle: &dyn Fn(Vec3) -> f32, gap
     }
 }
 
+/// Like [`push_out`], and a ball whose centre lies inside the obstacle is moved along
+/// `out(ball)` (a unit direction: the side of the bone the shape lies on; zero: leave it)
+/// until it is clear, up to 4 cm: a nerve root or a muscle band that runs into a bone then comes out on the
+/// side it belongs to instead of being cut off.
+pub fn push_out_along(
+    samples: &mut [SweepSample],
+    obstacle: &dyn Fn(Vec3) -> f32,
+    gap_m: f32,
+    out: &dyn Fn(&SweepSample) -> Vec3,
+) {
+    const STEP_M: f32 = 0.0005;
+    for s in samples.iter_mut() {
+        let need = s.radius_m + gap_m;
+        if obstacle(s.centre) >= 0.0 {
+            continue;
+        }
+        let dir = out(s);
+        if dir == Vec3::ZERO {
+            continue;
+        }
+        let mut moved_m = 0.0;
+        while moved_m < 0.04 && obstacle(s.centre) < need {
+            s.centre += dir * STEP_M;
+            moved_m += STEP_M;
+        }
+    }
+    push_out(samples, obstacle, gap_m);
+}
+
+/// Measures each cross-section's `across_m` and `half_width_m` again from where its balls
+/// are now: laying a sheet on a curved surface or pushing balls off bone moves them apart
+/// or together across the fibres, and the `tense` morph narrows what is there, not what
+/// was planned. A section is the run of balls with the same t, in order across.
+pub fn remeasure_across(samples: &mut [SweepSample]) {
+    let mut start = 0;
+    while start < samples.len() {
+        let t = samples[start].t;
+        let end = start + samples[start..].iter().take_while(|s| s.t == t).count();
+        let section = &mut samples[start..end];
+        if section.len() > 1 {
+            let mut arc = vec![0.0f32; section.len()];
+            for i in 1..section.len() {
+                let step = section[i].centre - section[i - 1].centre;
+                let tangent = section[i].tangent;
+                arc[i] = arc[i - 1] + (step - tangent * step.dot(tangent)).length();
+            }
+            let middle = 0.5 * arc[section.len() - 1];
+            let half_width_m = section
+                .iter()
+                .zip(&arc)
+                .map(|(b, a)| (a - middle).abs() + b.radius_m)
+                .fold(0.0f32, f32::max);
+            for (b, a) in section.iter_mut().zip(&arc) {
+                b.across_m = a - middle;
+                b.half_width_m = half_width_m;
+            }
+        }
+        start = end;
+    }
+}
+
+/// Lays the part of a sheet between `t_from` and `t_to` onto a surface: each ball there is
+/// moved to where a probe coming from `reach_m` out along `dir` first comes within its radius
+/// and `gap_m` of the obstacle (so a ball that lay inside the bone, behind it or off it ends
+/// on the surface facing `dir`), but never more than `max_in_m` towards it (a muscle bridges
+/// a hollow instead of sinking into it). The moves are then averaged over neighbouring
+/// balls of the sheet, so it follows the surface without copying its every bump, and fade
+/// out over the last fifth of the range so the sheet leaves the surface smoothly. Balls whose probe meets nothing stay.
+pub fn lay_on(
+    samples: &mut [SweepSample],
+    obstacle: &dyn Fn(Vec3) -> f32,
+    gap_m: f32,
+    dir: Vec3,
+    (t_from, t_to): (f32, f32),
+    reach_m: f32,
+    max_in_m: f32,
+) {
+    const STEP_M: f32 = 0.0005;
+    let fade_from = t_to - 0.2 * (t_to - t_from);
+    let moves: Vec<Option<Vec3>> = samples
+        .iter()
+        .map(|s| {
+            if s.t < t_from || s.t > t_to {
+                return None;
+            }
+            let need = s.radius_m + gap_m;
+            let steps = (2.0 * reach_m / STEP_M) as usize;
+            let start = s.centre + dir * reach_m;
+            let hit = (0..steps)
+                .map(|k| start - dir * (k as f32 * STEP_M))
+                .find(|q| obstacle(*q) < need)?;
+            // Back out to exactly the clearance.
+            let mut target = hit;
+            for _ in 0..8 {
+                let d = obstacle(target);
+                if d >= need {
+                    break;
+                }
+                target += dir * (need - d).max(STEP_M * 0.25);
+            }
+            let mut step = target - s.centre;
+            let inward = -step.dot(dir);
+            if inward > max_in_m {
+                step += dir * (inward - max_in_m);
+            }
+            let w = if s.t > fade_from {
+                1.0 - (s.t - fade_from) / (t_to - fade_from).max(1e-6)
+            } else {
+                1.0
+            };
+            Some(step * w)
+        })
+        .collect();
+    // Average the moves over neighbouring balls in the sheet's own coordinates (along t,
+    // across u), so that balls side by side move together even where the sheet is thin.
+    const NT: usize = 48;
+    const NU: usize = 24;
+    let index = |t: f32, u: f32| {
+        let i = ((t.clamp(0.0, 1.0) * NT as f32) as usize).min(NT - 1);
+        let j = (((u.clamp(-1.0, 1.0) + 1.0) * 0.5 * NU as f32) as usize).min(NU - 1);
+        (i, j)
+    };
+    let mut cells = vec![(Vec3::ZERO, 0usize); NT * NU];
+    for (s, m) in samples.iter().zip(&moves) {
+        if let Some(m) = m {
+            let (i, j) = index(s.t, s.u);
+            cells[i * NU + j].0 += *m;
+            cells[i * NU + j].1 += 1;
+        }
+    }
+    let averaged: Vec<Option<Vec3>> = (0..NT * NU)
+        .map(|k| (cells[k].1 > 0).then(|| cells[k].0 / cells[k].1 as f32))
+        .collect();
+    // Smoothed at every cell, then read between cells (bilinear), so neighbouring balls
+    // never step apart.
+    const R: i32 = 3;
+    let smoothed: Vec<Option<Vec3>> = (0..NT * NU)
+        .map(|k| {
+            let (i, j) = ((k / NU) as i32, (k % NU) as i32);
+            let (mut sum, mut weight) = (Vec3::ZERO, 0.0f32);
+            for di in -R..=R {
+                for dj in -R..=R {
+                    let (a, b) = (i + di, j + dj);
+                    if a < 0 || b < 0 || a >= NT as i32 || b >= NU as i32 {
+                        continue;
+                    }
+                    if let Some(m) = averaged[a as usize * NU + b as usize] {
+                        let w = (R + 1 - di.abs()) as f32 * (R + 1 - dj.abs()) as f32;
+                        sum += m * w;
+                        weight += w;
+                    }
+                }
+            }
+            (weight > 0.0).then(|| sum / weight)
+        })
+        .collect();
+    let read = |t: f32, u: f32| -> Option<Vec3> {
+        let x = (t.clamp(0.0, 1.0) * NT as f32 - 0.5).clamp(0.0, (NT - 1) as f32);
+        let y = ((u.clamp(-1.0, 1.0) + 1.0) * 0.5 * NU as f32 - 0.5).clamp(0.0, (NU - 1) as f32);
+        let (i0, j0) = (x.floor() as usize, y.floor() as usize);
+        let (i1, j1) = ((i0 + 1).min(NT - 1), (j0 + 1).min(NU - 1));
+        let (fx, fy) = (x - i0 as f32, y - j0 as f32);
+        let (mut sum, mut weight) = (Vec3::ZERO, 0.0f32);
+        for (i, j, w) in [
+            (i0, j0, (1.0 - fx) * (1.0 - fy)),
+            (i1, j0, fx * (1.0 - fy)),
+            (i0, j1, (1.0 - fx) * fy),
+            (i1, j1, fx * fy),
+        ] {
+            if let Some(m) = smoothed[i * NU + j] {
+                sum += m * w;
+                weight += w;
+            }
+        }
+        (weight > 1e-6).then(|| sum / weight)
+    };
+    for (s, m) in samples.iter_mut().zip(&moves) {
+        if m.is_some()
+            && let Some(step) = read(s.t, s.u)
+        {
+            s.centre += step;
+        }
+    }
+}
+
 /// The balls as primitives.
 pub fn balls(samples: &[SweepSample]) -> Vec<Primitive> {
     samples
