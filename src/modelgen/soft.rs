@@ -22,6 +22,10 @@ fn joint_of(p: &PathPoint, side: Side, spine: &Spine) -> usize {
     }
 }
 
+fn is_femur(joint: usize) -> bool {
+    joint == JOINT_FEMUR_L || joint == JOINT_FEMUR_R
+}
+
 fn guide(points: &[PathPoint], side: Side, spine: &Spine) -> Vec<GuidePoint> {
     points
         .iter()
@@ -199,7 +203,7 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
             // to the posterior gluteal line, down over the wing (through the OpenSim
             // origins) to the greater trochanter.
             let below_crest = |x: f32| -> Result<GuidePoint, FileError> {
-                Ok(pelvis_point(crest_at(x)? - Vec3::Y * 0.007 + lat * 0.004))
+                Ok(pelvis_point(crest_at(x)? + Vec3::Y * 0.003 + lat * 0.005))
             };
             let m1 = path("glmed1")?;
             let m2 = path("glmed2")?;
@@ -331,7 +335,21 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
             // beside the bodies from the T12/L1 disc, its end thick enough to reach T12's
             // lower border; the band's inner edge lies on the bodies (it is moved out of
             // them), its outer edge over the transverse processes' roots.
-            let g = path("psoas")?;
+            // The line starts at the T12/L1 disc: it begins 12 mm higher, at the side of
+            // T12's body, and runs 4 mm nearer the bodies than the line's 15 mm off the discs'
+            // edges (what is left over is cut out where it meets bone).
+            let mut g = path("psoas")?;
+            for p in g
+                .iter_mut()
+                .filter(|p| p.joint != JOINT_PELVIS && !is_femur(p.joint))
+            {
+                p.position_m -= lat * 0.004;
+            }
+            let top = GuidePoint {
+                position_m: g[0].position_m + Vec3::Y * 0.012,
+                joint: g[0].joint,
+            };
+            g.insert(0, top);
             // Thicker at its top, where it arises from the bodies, than at its tendon.
             let ht = |_u: f32, t: f32| {
                 fusiform(t.powf(0.75), 0.0045, 0.0175, 0.6) + 0.0015 * (1.0 - t).powi(4)
