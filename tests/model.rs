@@ -2233,21 +2233,44 @@ fn psoas_rises_no_higher_than_the_spine_and_reaches_t12_to_l4() {
     }
 }
 
-/// Point 3 and the gaps of point 7: every muscle and nerve is one piece (gluteus medius was
-/// two, the L4–L5 roots ended apart from S1–S3).
+/// Meshes among `names` that are not one connected piece, with their pieces' sizes.
+fn in_pieces<'a>(meshes: impl Iterator<Item = (String, &'a MeshData)>) -> Vec<String> {
+    meshes
+        .filter_map(|(name, d)| {
+            let sizes = pieces(&d.mesh);
+            (sizes.len() != 1)
+                .then(|| format!("{name}: {} pieces of {sizes:?} vertices", sizes.len()))
+        })
+        .collect()
+}
+
+/// Point 3 and the gaps of point 7: every muscle and the usual nerve is one piece (gluteus
+/// medius was two, the L4–L5 roots ended apart from S1–S3, crumbs of roots and of the
+/// piriformis lay apart).
 #[test]
-#[ignore = "issue 7 points 3 and 7, not fixed: gluteus medius and the nerves are in several pieces (run with --ignored)"]
-fn every_muscle_and_nerve_is_one_connected_piece() {
-    let mut bad = Vec::new();
-    for (name, d) in soft_meshes() {
-        let sizes = pieces(&d.mesh);
-        if sizes.len() != 1 {
-            bad.push(format!(
-                "{name}: {} pieces of {sizes:?} vertices",
-                sizes.len()
-            ));
-        }
-    }
+fn every_muscle_and_the_usual_nerve_is_one_connected_piece() {
+    let extra: Vec<String> = variant_meshes()
+        .iter()
+        .map(|(v, side, _)| v.gltf_name(*side))
+        .collect();
+    let bad = in_pieces(
+        soft_meshes()
+            .into_iter()
+            .filter(|(n, _)| !extra.contains(n)),
+    );
+    assert!(bad.is_empty(), "{bad:?}");
+}
+
+/// The extra nerve types' common fibular division runs whole from the plexus, over (type C)
+/// or through (type B) the piriformis, down the thigh.
+#[test]
+#[ignore = "known defect: the fibular division of types B and C is routed into the ilium at the greater sciatic notch and cut there, so it starts below the piriformis in a separate piece (run with --ignored)"]
+fn the_extra_nerve_types_are_one_piece_each() {
+    let bad = in_pieces(
+        variant_meshes()
+            .into_iter()
+            .map(|(v, side, d)| (v.gltf_name(side), d)),
+    );
     assert!(bad.is_empty(), "{bad:?}");
 }
 
@@ -2316,7 +2339,7 @@ fn gluteus_minimus_is_a_broad_fan_within_5_cm_of_the_crest() {
 /// lip of the crest: it comes within 1.5 cm of the crest from the front to the back of the
 /// fossa.
 #[test]
-#[ignore = "issue 7 point 4, not fixed: the iliacus stops 2–5 cm from the crest (run with --ignored)"]
+#[ignore = "issue 7 point 4, not fixed: the iliacus reaches within 13-17 mm of crest landmarks 2-6 but stays 30 mm from landmark 8 (run with --ignored)"]
 fn iliacus_reaches_within_1_5_cm_of_the_crest() {
     for side in SIDES {
         let iliacus = &mesh(st(StructureKind::Iliacus, side)).mesh;

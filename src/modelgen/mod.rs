@@ -212,8 +212,14 @@ fn finish(grid: &Grid, kind: StructureKind) -> TriMesh {
 
 fn finish_with(grid: &Grid, kind: StructureKind, (_, budget, passes): Resolution) -> TriMesh {
     let mut mesh = TriMesh::from_grid(grid);
-    if kind.layer() == crate::anatomy::Layer::Muscles {
-        mesh = mesh.without_crumbs(0.02);
+    // A muscle is one piece: what bone cuts off it (a corner of the piriformis's origin
+    // behind a ridge of the sacrum) is dropped. A nerve keeps its divisions (a fibular
+    // division that leaves the sciatic sheath high is a piece of its own) but not the
+    // crumbs of a root cut between the sacrum and the piriformis.
+    match kind.layer() {
+        crate::anatomy::Layer::Muscles => mesh = mesh.without_crumbs(0.5),
+        crate::anatomy::Layer::Nerves => mesh = mesh.without_crumbs(0.1),
+        _ => {}
     }
     mesh.taubin_smooth(passes, &|_| false);
     mesh.simplified(budget)

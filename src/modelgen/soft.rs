@@ -363,31 +363,24 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
             })
         }
         StructureKind::Iliacus => {
-            // One measured line; the fan spreads it along the inner iliac crest.
+            // One measured line; the fan spreads it over the upper two-thirds of the iliac
+            // fossa, from the inner lip of the crest (from just behind the ASIS to the back
+            // of the fossa), the middle line through the measured origin.
             let centre = a.muscle_path("iliacus", side)?;
-            let crest = |i: usize| a.landmark(&format!("iliac_crest_{i:02}"), side);
-            // The middle line starts at the measured origin in the iliac fossa; the outer
-            // ones inside the wing, medial of the crest and below it.
-            let origins = [
-                crest(2)? - lat * 0.014 - Vec3::Y * 0.016,
-                centre[0].position_m,
-                crest(8)? - lat * 0.014 - Vec3::Y * 0.016,
-            ];
+            let inner_lip = |x: f32| -> Result<Vec3, FileError> {
+                Ok(crest_at(x)? - lat * 0.008 - Vec3::Y * 0.004)
+            };
             let brim = centre[1].position_m;
+            // Where each line starts on the crest (a fractional landmark index) and how far in
+            // front of the measured line (+Z) it passes the brim, so the fan does not twist.
+            let lines = [(2.0, 0.012), (5.0, 0.0), (8.0, -0.012)];
             let mut guides = Vec::new();
-            for (k, o) in origins.iter().enumerate() {
-                let start = *o;
-                let mut g = vec![GuidePoint {
-                    position_m: start,
-                    joint: JOINT_PELVIS,
-                }];
-                // The front line (from the crest near the ASIS) passes the brim in front
-                // (+Z), the back line behind, so the fan does not twist.
-                let spread = (1.0 - k as f32) * 0.012;
-                g.push(GuidePoint {
-                    position_m: brim + Vec3::Z * spread - lat * 0.004,
-                    joint: JOINT_PELVIS,
-                });
+            for (x, spread) in lines {
+                let mut g = vec![pelvis_point(inner_lip(x)?)];
+                if spread == 0.0 {
+                    g.push(pelvis_point(centre[0].position_m));
+                }
+                g.push(pelvis_point(brim + Vec3::Z * spread - lat * 0.004));
                 g.extend(guide(&centre[2..], side, &spine));
                 guides.push(g);
             }
