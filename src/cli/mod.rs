@@ -763,7 +763,7 @@ fn run_report(model: &ModelArgs, args: &ReportArgs) -> Result<ExitCode, String> 
         .posture
         .or_else(|| library.get(&id).and_then(|s| s.posture).map(|p| p.0))
         .unwrap_or(PostureId::Standing);
-    let postures = PostureModel::load(&assets)?;
+    let postures = PostureModel::load(&assets).map_err(|e| e.to_string())?;
     let posture = postures.data.posture(posture_id);
     let lengths = postures.lengths(&posture);
     let posture_report =

@@ -17,6 +17,7 @@ pub mod report;
 use std::path::Path;
 
 use crate::anatomy::{Layer, Side, StructureKind};
+use crate::files::FileError;
 use crate::modelgen::data::Anatomy;
 use crate::scenario::data::opensim_lines;
 use data::PostureFile;
@@ -49,34 +50,30 @@ const DISC_LANDMARKS: [&str; 6] = [
 
 impl PostureModel {
     /// Reads the posture and anatomy files of an assets folder.
-    pub fn load(assets: &Path) -> Result<PostureModel, String> {
-        let data =
-            PostureFile::load(&assets.join(data::POSTURE_FILE)).map_err(|e| e.to_string())?;
+    pub fn load(assets: &Path) -> Result<PostureModel, FileError> {
+        let posture_path = assets.join(data::POSTURE_FILE);
+        let data = PostureFile::load(&posture_path)?;
         let anatomy_path = assets.join(ANATOMY_FILE);
         let label = anatomy_path.display().to_string();
         let text = std::fs::read_to_string(&anatomy_path)
-            .map_err(|e| crate::files::FileError::cannot_read(&label, e).to_string())?;
-        let anatomy = Anatomy::from_ron_str(&text, &label).map_err(|e| e.to_string())?;
-        let wraps = muscle_length::wrap_objects(&text, &label).map_err(|e| e.to_string())?;
-        Self::from_parts(data, &anatomy, &wraps)
+            .map_err(|e| FileError::cannot_read(&label, e))?;
+        let anatomy = Anatomy::from_ron_str(&text, &label)?;
+        let wraps = muscle_length::wrap_objects(&text, &label)?;
+        Self::from_parts(data, &anatomy, &wraps, &posture_path.display().to_string())
     }
 
-    /// Builds the model from parsed parts.
+    /// Builds the model from parsed parts; `posture_file` names the posture data in errors
+    /// (a point it names that the anatomy lacks, a path that cannot be built from them).
     pub fn from_parts(
         data: PostureFile,
         anatomy: &Anatomy,
         wraps: &[muscle_length::WrapObject],
-    ) -> Result<PostureModel, String> {
-        let hip = |side| {
-            anatomy
-                .landmark("hip_joint_centre", side)
-                .map_err(|e| e.to_string())
-        };
+        posture_file: &str,
+    ) -> Result<PostureModel, FileError> {
+        let hip = |side| anatomy.landmark("hip_joint_centre", side);
         let mut disc_centres_m = [bevy::math::Vec3::ZERO; 6];
         for (slot, name) in disc_centres_m.iter_mut().zip(DISC_LANDMARKS) {
-            *slot = anatomy
-                .landmark(name, Side::Midline)
-                .map_err(|e| e.to_string())?;
+            *slot = anatomy.landmark(name, Side::Midline)?;
         }
         let skeleton = Skeleton {
             hip_centres_m: [hip(Side::Left)?, hip(Side::Right)?],
@@ -104,6 +101,12 @@ impl PostureModel {
                 &data.nerve.hip_wrap_to,
             ),
             head_wrap: &data.femoral_head_wrap,
+        })
+        .map_err(|problem| {
+            FileError::invalid(
+                posture_file,
+                format!("the muscle and nerve paths cannot be built: {problem}"),
+            )
         })?;
         Ok(PostureModel {
             data,
@@ -141,6 +144,25 @@ mod tests {
 
     fn st(kind: StructureKind, side: Side) -> Structure {
         Structure { kind, side }
+    }
+
+    /// A point the posture file names that the anatomy lacks is an error of the posture
+    /// file, through the one file error type.
+    #[test]
+    fn a_nerve_point_missing_from_the_anatomy_is_an_error_of_the_posture_file() {
+        let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+        let mut data = PostureFile::load(&assets.join(data::POSTURE_FILE)).unwrap();
+        data.nerve.hip_wrap_from = "no_such_point".to_owned();
+        let label = assets.join(ANATOMY_FILE).display().to_string();
+        let text = std::fs::read_to_string(assets.join(ANATOMY_FILE)).unwrap();
+        let anatomy = Anatomy::from_ron_str(&text, &label).unwrap();
+        let wraps = muscle_length::wrap_objects(&text, &label).unwrap();
+        let Err(e) = PostureModel::from_parts(data, &anatomy, &wraps, "my/posture.ron") else {
+            panic!("a missing point was accepted");
+        };
+        assert_eq!(e.file, "my/posture.ron");
+        assert_eq!(e.kind, crate::files::FileErrorKind::Invalid);
+        assert!(e.to_string().contains("no_such_point"), "{e}");
     }
 
     #[test]

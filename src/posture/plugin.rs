@@ -110,7 +110,7 @@ pub fn plugin(app: &mut App) {
             error!("{e}");
             Postures {
                 model: None,
-                error: Some(e),
+                error: Some(e.to_string()),
             }
         }
     };
