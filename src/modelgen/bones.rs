@@ -379,7 +379,7 @@ pub fn si_normal(side: Side) -> Vec3 {
 pub const SI_HALF_GAP_M: f32 = 0.0012;
 
 /// Half axes of the obturator foramen in its plane: across (towards the hip joint) and
-/// along its long axis (ischium to pubis). The foramen is a large oval, about 4.5 by 2.4 cm
+/// along its long axis (ischium to pubis). The foramen is a large oval, about 4.5 by 2.3 cm
 /// (dimensions.md §1b has no figure; male foramina are oval and large, earthslab), its edge
 /// towards the hip kept a few millimetres below the acetabulum so that bone closes the
 /// acetabular notch off from it.

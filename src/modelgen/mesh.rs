@@ -114,6 +114,7 @@ impl TriMesh {
     pub fn closest_point(&self, p: Vec3) -> Option<Vec3> {
         self.triangles()
             .map(|t| closest_point_on_triangle(p, t))
+            .filter(|q| q.is_finite())
             .min_by(|x, y| {
                 (*x - p)
                     .length_squared()
@@ -348,8 +349,9 @@ pub fn closest_point_on_triangle(p: Vec3, [a, b, c]: [Vec3; 3]) -> Vec3 {
         return b;
     }
     let vc = d1 * d4 - d3 * d2;
+    // Each division below guards a zero-length edge or a flat triangle (0/0 would be NaN).
     if vc <= 0.0 && d1 >= 0.0 && d3 <= 0.0 {
-        return a + ab * (d1 / (d1 - d3));
+        return a + ab * safe_ratio(d1, d1 - d3);
     }
     let cp = p - c;
     let d5 = ab.dot(cp);
@@ -359,14 +361,34 @@ pub fn closest_point_on_triangle(p: Vec3, [a, b, c]: [Vec3; 3]) -> Vec3 {
     }
     let vb = d5 * d2 - d1 * d6;
     if vb <= 0.0 && d2 >= 0.0 && d6 <= 0.0 {
-        return a + ac * (d2 / (d2 - d6));
+        return a + ac * safe_ratio(d2, d2 - d6);
     }
     let va = d3 * d6 - d5 * d4;
     if va <= 0.0 && (d4 - d3) >= 0.0 && (d5 - d6) >= 0.0 {
-        return b + (c - b) * ((d4 - d3) / ((d4 - d3) + (d5 - d6)));
+        return b + (c - b) * safe_ratio(d4 - d3, (d4 - d3) + (d5 - d6));
     }
-    let denom = 1.0 / (va + vb + vc);
-    a + ab * (vb * denom) + ac * (vc * denom)
+    let sum = va + vb + vc;
+    if sum.abs() <= 1e-20 {
+        // A flat triangle: the nearest of its corners.
+        return [a, b, c]
+            .into_iter()
+            .min_by(|x, y| {
+                (*x - p)
+                    .length_squared()
+                    .total_cmp(&(*y - p).length_squared())
+            })
+            .unwrap_or(a);
+    }
+    a + ab * (vb / sum) + ac * (vc / sum)
+}
+
+/// `n / d` clamped to 0…1, and 0 where `d` is (nearly) zero.
+fn safe_ratio(n: f32, d: f32) -> f32 {
+    if d.abs() <= 1e-20 {
+        0.0
+    } else {
+        (n / d).clamp(0.0, 1.0)
+    }
 }
 
 #[cfg(test)]
@@ -450,5 +472,14 @@ mod tests {
         near(Vec3::new(0.5, -1.0, 0.0), Vec3::new(0.5, 0.0, 0.0));
         near(Vec3::new(1.0, 1.0, 0.0), Vec3::new(0.5, 0.5, 0.0));
         near(Vec3::new(-0.5, 0.5, 0.0), Vec3::new(0.0, 0.5, 0.0));
+        // Degenerate triangles give a point on them, never NaN.
+        for t in [
+            [Vec3::ZERO, Vec3::ZERO, Vec3::Y],
+            [Vec3::ZERO; 3],
+            [Vec3::ZERO, Vec3::X, Vec3::X * 2.0],
+        ] {
+            let q = closest_point_on_triangle(Vec3::new(0.3, 0.4, 0.5), t);
+            assert!(q.is_finite(), "{t:?} -> {q}");
+        }
     }
 }

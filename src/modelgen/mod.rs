@@ -358,7 +358,7 @@ struct Tense {
 impl Tense {
     /// How much of the change applies at t: all of it mid-belly, none at the ends. The
     /// square root of a sine: a belly is fleshy over most of its length, so the change
-    /// stays near full over the middle half (≥ 85 % from t = 0.2 to 0.8) and falls off
+    /// stays near full over the middle half (≥ 84 % from t = 0.25 to 0.75) and falls off
     /// only towards the tendons.
     fn belly(t: f32) -> f32 {
         (std::f32::consts::PI * t).sin().max(0.0).sqrt()
@@ -535,10 +535,14 @@ fn nerve_structure(
         .find(|(_, m)| m.structure.kind == StructureKind::Piriformis && m.structure.side == side);
     // How far the piriformis reaches above its line where a divided nerve passes it.
     let frame = soft::piriformis_frame_at_crossing(a, side, variant.passages().0)?;
+    // (The first step out of the muscle after one in it: if the line of action missed the
+    // generated muscle, the default rather than a height of zero.)
     let above_m = piriformis.map_or(0.012, |(g, _)| {
+        let outside = |h: &f32| g.sample(frame.centre + frame.width_dir * *h) > 0.0;
         (0..100)
             .map(|k| k as f32 * 0.0005)
-            .find(|h| g.sample(frame.centre + frame.width_dir * *h) > 0.0)
+            .skip_while(outside)
+            .find(outside)
             .unwrap_or(0.012)
     });
     let nerve = soft::nerve(a, side, variant, above_m)?;

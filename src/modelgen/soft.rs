@@ -202,14 +202,14 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
             // A fan over the whole outer ilium: from the crest, from just behind the ASIS
             // to the posterior gluteal line, down over the wing (through the OpenSim
             // origins) to the greater trochanter.
-            let below_crest = |x: f32| -> Result<GuidePoint, FileError> {
+            let on_outer_lip = |x: f32| -> Result<GuidePoint, FileError> {
                 Ok(pelvis_point(crest_at(x)? + Vec3::Y * 0.003 + lat * 0.005))
             };
             let m1 = path("glmed1")?;
             let m2 = path("glmed2")?;
             let m3 = path("glmed3")?;
             let front = vec![
-                below_crest(1.5)?,
+                on_outer_lip(1.5)?,
                 pelvis_point(m1[0].position_m + Vec3::Z * 0.014 - Vec3::Y * 0.004),
                 GuidePoint {
                     position_m: m1[1].position_m + Vec3::Z * 0.004,
@@ -218,9 +218,9 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
             ];
             let guides = vec![
                 front,
-                std::iter::once(below_crest(3.0)?).chain(m1).collect(),
-                std::iter::once(below_crest(5.0)?).chain(m2).collect(),
-                std::iter::once(below_crest(7.0)?).chain(m3).collect(),
+                std::iter::once(on_outer_lip(3.0)?).chain(m1).collect(),
+                std::iter::once(on_outer_lip(5.0)?).chain(m2).collect(),
+                std::iter::once(on_outer_lip(7.0)?).chain(m3).collect(),
             ];
             sweep(&SweepSpec {
                 guides,
@@ -293,15 +293,14 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
             // so that the point lies under the muscle rather than at its rounded end.
             let mut p = p;
             p[0].position_m -= lat * 0.004;
-            let up_at_notch = Vec3::Y;
             let top = vec![
                 digitation(0.017, 0.005),
-                pelvis_point(notch.position_m + up_at_notch * PIRIFORMIS_NOTCH_ABOVE_M),
+                pelvis_point(notch.position_m + Vec3::Y * PIRIFORMIS_NOTCH_ABOVE_M),
                 insertion,
             ];
             let bottom = vec![
                 digitation(-0.021, -0.010),
-                pelvis_point(notch.position_m - up_at_notch * PIRIFORMIS_NOTCH_BELOW_M),
+                pelvis_point(notch.position_m - Vec3::Y * PIRIFORMIS_NOTCH_BELOW_M),
                 insertion,
             ];
             let ht = |_u: f32, t: f32| {
@@ -331,13 +330,10 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
             })
         }
         StructureKind::PsoasMajor => {
-            // From the sides of T12 to L4 and their discs: the lumbar part of the line runs
-            // beside the bodies from the T12/L1 disc, its end thick enough to reach T12's
-            // lower border; the band's inner edge lies on the bodies (it is moved out of
-            // them), its outer edge over the transverse processes' roots.
-            // The line starts at the T12/L1 disc: it begins 12 mm higher, at the side of
-            // T12's body, and runs 4 mm nearer the bodies than the line's 15 mm off the discs'
-            // edges (what is left over is cut out where it meets bone).
+            // From the sides of T12 to L4 and their discs. The data's line starts at the
+            // T12/L1 disc, 15 mm out from the discs' edges: the muscle begins 12 mm higher, at
+            // the side of T12's body, and runs 4 mm nearer the bodies (what then meets bone is
+            // cut out, so its inner face lies on them).
             let mut g = path("psoas")?;
             for p in g
                 .iter_mut()
