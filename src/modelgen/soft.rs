@@ -22,6 +22,19 @@ fn joint_of(p: &PathPoint, side: Side, spine: &Spine) -> usize {
     }
 }
 
+/// A muscle path from the anatomy data with at least `n` points, or an error that names the
+/// file and the path (a short path must not panic the generator).
+fn points(a: &Anatomy, name: &str, side: Side, n: usize) -> Result<Vec<PathPoint>, FileError> {
+    let path = a.muscle_path(name, side)?;
+    if path.len() < n {
+        return Err(a.missing(format!(
+            "points on muscle path `{name}`: it has {}, the model needs {n} or more",
+            path.len()
+        )));
+    }
+    Ok(path)
+}
+
 fn is_femur(joint: usize) -> bool {
     joint == JOINT_FEMUR_L || joint == JOINT_FEMUR_R
 }
@@ -153,15 +166,21 @@ pub const PIRIFORMIS_HALF_THICKNESS_M: f32 = 0.0047;
 /// The balls of a muscle, before they are laid and pushed clear of bone.
 pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepSample>, FileError> {
     let spine = Spine::new(a)?;
+    // Every line has an origin and an insertion; the code below reads those two by index
+    // (and the piriformis's point in the notch, the iliacus's on the brim: see `points`).
     let path = |name: &str| -> Result<Vec<GuidePoint>, FileError> {
-        Ok(guide(&a.muscle_path(name, side)?, side, &spine))
+        Ok(guide(&points(a, name, side, 2)?, side, &spine))
     };
     let lat = lateral(side);
     let crest = |i: usize| a.landmark(&format!("iliac_crest_{i:02}"), side);
     // A point on the crest at a fractional index (between its landmarks).
     let crest_at = |x: f32| -> Result<Vec3, FileError> {
         let i = x.floor() as usize;
-        Ok(crest(i)?.lerp(crest(i + 1)?, x - i as f32))
+        let f = x - i as f32;
+        if f == 0.0 {
+            return crest(i);
+        }
+        Ok(crest(i)?.lerp(crest(i + 1)?, f))
     };
     let pelvis_point = |p: Vec3| GuidePoint {
         position_m: p,
@@ -281,7 +300,7 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
             // sacral foramina (its upper and lower digitations, and the measured origin
             // between them), narrowing through the greater sciatic notch (filling its upper
             // part) to the top of the greater trochanter.
-            let p = path("piri")?;
+            let p = guide(&points(a, "piri", side, 3)?, side, &spine);
             let (origin, notch, insertion) = (p[0], p[1], p[2]);
             // The front of the sacrum where the upper and lower digitations arise: level
             // with the S2 and S4 foramina, as far out from the midline as the measured
@@ -362,7 +381,7 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
             // One measured line; the fan spreads it over the upper two-thirds of the iliac
             // fossa, from the inner lip of the crest (from just behind the ASIS to the back
             // of the fossa), the middle line through the measured origin.
-            let centre = a.muscle_path("iliacus", side)?;
+            let centre = points(a, "iliacus", side, 3)?;
             let inner_lip = |x: f32| -> Result<Vec3, FileError> {
                 Ok(crest_at(x)? - lat * 0.008 - Vec3::Y * 0.004)
             };
@@ -674,4 +693,34 @@ pub fn nerve(
             },
         ],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A muscle path too short for the shape built from it is an error naming the file and
+    /// the path, not a panic.
+    #[test]
+    fn a_short_muscle_path_is_an_error_not_a_panic() {
+        let text = std::fs::read_to_string(Anatomy::DEFAULT_PATH).unwrap();
+        let short = text.replace(
+            "            (name: \"piri_r-P2\", frame: \"pelvis\", measured: true, p: (-0.102, -0.0307, 0.0609)),\n",
+            "",
+        );
+        assert_ne!(
+            short, text,
+            "the piriformis's notch point was not found to remove"
+        );
+        let a = Anatomy::from_ron_str(&short, "short.ron").unwrap();
+        let Err(e) = muscle(&a, StructureKind::Piriformis, Side::Right) else {
+            panic!("a two-point piriformis was accepted");
+        };
+        let message = e.to_string();
+        assert!(message.starts_with("short.ron"), "{message}");
+        assert!(
+            message.contains("`piri`") && message.contains("it has 2"),
+            "{message}"
+        );
+    }
 }
