@@ -494,6 +494,17 @@ impl SkinRegion {
             .collect()
     }
 
+    /// The region of `kind` on `side`; a midline kind (such as the sacral region) has no
+    /// side, so it is the midline region whatever `side` says.
+    pub fn on_side(kind: SkinRegionKind, side: Side) -> SkinRegion {
+        let side = if kind.is_midline() {
+            Side::Midline
+        } else {
+            side
+        };
+        SkinRegion { kind, side }
+    }
+
     /// Region name, e.g. `buttock_upper_l` or `sacrum_region`.
     pub fn name(self) -> String {
         format!("{}{}", self.kind.base_name(), self.side.suffix())

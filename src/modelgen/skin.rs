@@ -272,14 +272,7 @@ pub fn region_of(levels: &BodyLevels, p: Vec3) -> SkinRegion {
     use SkinRegionKind as K;
     let side = if p.x >= 0.0 { Side::Left } else { Side::Right };
     let ax = p.x.abs();
-    let region = |kind: K| SkinRegion {
-        kind,
-        side: if kind.is_midline() {
-            Side::Midline
-        } else {
-            side
-        },
-    };
+    let region = |kind: K| SkinRegion::on_side(kind, side);
     let s = BodyLevels::side_index(p.x);
     let knee_y = levels.knee[s].y;
     // Lower limb below the knee.

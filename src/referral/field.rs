@@ -301,15 +301,8 @@ pub fn precompute(surface: &SkinSurface, referrals: &[ReferralFile]) -> Fields {
                 .zones
                 .iter()
                 .map(|zone| {
-                    let region_side = if zone.region.0.is_midline() {
-                        Side::Midline
-                    } else {
-                        side
-                    };
-                    let mut vertices = surface.vertices_of(SkinRegion {
-                        kind: zone.region.0,
-                        side: region_side,
-                    });
+                    let mut vertices =
+                        surface.vertices_of(SkinRegion::on_side(zone.region.0, side));
                     if let Some(band_m) = zone.beside_spine_m {
                         // The subject's midline is x = 0 in the model frame.
                         vertices.retain(|v| surface.positions[*v as usize].x.abs() <= band_m);

@@ -258,31 +258,13 @@ mod tests {
         for file in files {
             let side = Side::Right;
             let at = |kind: SkinRegionKind| {
-                region_mean(
-                    file.source,
-                    side,
-                    SkinRegion {
-                        kind,
-                        side: if kind.is_midline() {
-                            Side::Midline
-                        } else {
-                            side
-                        },
-                    },
-                )
+                region_mean(file.source, side, SkinRegion::on_side(kind, side))
             };
             // A zone's heat: the mean over its own vertices (the band beside the spine where
             // it is one).
             let zone_mean = |zone: &data::Zone| {
                 let (surface, _, fields) = real();
-                let region = SkinRegion {
-                    kind: zone.region.0,
-                    side: if zone.region.0.is_midline() {
-                        Side::Midline
-                    } else {
-                        side
-                    },
-                };
+                let region = SkinRegion::on_side(zone.region.0, side);
                 let vertices: Vec<u32> = surface
                     .vertices_of(region)
                     .into_iter()
@@ -358,14 +340,7 @@ mod tests {
             // Every region it does not refer to stays near zero, unless part of it lies within
             // 10 cm of a zone along the skin (zone edges are soft on purpose).
             let named: Vec<SkinRegionKind> = file.zones.iter().map(|z| z.region.0).collect();
-            let own = |kind: SkinRegionKind| SkinRegion {
-                kind,
-                side: if kind.is_midline() {
-                    Side::Midline
-                } else {
-                    side
-                },
-            };
+            let own = |kind: SkinRegionKind| SkinRegion::on_side(kind, side);
             let seeds: Vec<u32> = named
                 .iter()
                 .flat_map(|k| surface.vertices_of(own(*k)))
