@@ -2564,15 +2564,7 @@ fn the_posture_window_sends_presets_and_angles() {
         model: Some(data.clone()),
         error: None,
     };
-    let state = PostureState {
-        target: Posture::default(),
-        preset: Some(PostureId::Standing),
-        from: Posture::default(),
-        started_s: 0.0,
-        duration_s: 0.0,
-        from_scenario: false,
-        pinned: false,
-    };
+    let state = PostureState::settled(Posture::default(), Some(PostureId::Standing), 0.0);
     let shown = ShownPosture {
         posture: data.data.posture(PostureId::Fair),
         lengths: data.lengths(&data.data.posture(PostureId::Fair)),
@@ -3010,15 +3002,7 @@ fn every_panel_survives_a_one_pixel_window_and_extreme_scale_factors() {
             model: Some(model.clone()),
             error: None,
         },
-        &PostureState {
-            target: Posture::default(),
-            preset: Some(PostureId::Standing),
-            from: Posture::default(),
-            started_s: 0.0,
-            duration_s: 0.0,
-            from_scenario: false,
-            pinned: false,
-        },
+        &PostureState::settled(Posture::default(), Some(PostureId::Standing), 0.0),
         &ShownPosture {
             posture: Posture::default(),
             lengths: model.lengths(&Posture::default()),

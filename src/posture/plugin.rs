@@ -77,6 +77,22 @@ pub struct PostureState {
     pub pinned: bool,
 }
 
+impl PostureState {
+    /// Settled at `target` from `started_s` on: nothing left to ease, not from a scenario, not
+    /// pinned.
+    pub fn settled(target: Posture, preset: Option<PostureId>, started_s: f64) -> Self {
+        Self {
+            target,
+            preset,
+            from: target,
+            started_s,
+            duration_s: 0.0,
+            from_scenario: false,
+            pinned: false,
+        }
+    }
+}
+
 /// The posture shown this frame and every length in it.
 #[derive(Resource, Clone, Debug, Default, PartialEq)]
 pub struct ShownPosture {
@@ -207,17 +223,10 @@ fn apply_commands(
             }
             PostureCommand::Set(posture) => {
                 let posture = model.clamp(&posture);
-                *state = PostureState {
-                    target: posture,
-                    preset: PostureId::ALL
-                        .into_iter()
-                        .find(|id| model.data.posture(*id) == posture),
-                    from: posture,
-                    started_s: time.elapsed_secs_f64(),
-                    duration_s: 0.0,
-                    from_scenario: false,
-                    pinned: false,
-                };
+                let preset = PostureId::ALL
+                    .into_iter()
+                    .find(|id| model.data.posture(*id) == posture);
+                *state = PostureState::settled(posture, preset, time.elapsed_secs_f64());
                 continue;
             }
         };
