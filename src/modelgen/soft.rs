@@ -7,7 +7,8 @@ use super::bones::lateral;
 use super::data::{Anatomy, BodyFrame, PathPoint};
 use super::spine::Spine;
 use super::sweep::{
-    GuidePoint, JOINT_FEMUR_L, JOINT_FEMUR_R, JOINT_PELVIS, SweepSample, SweepSpec, fusiform, sweep,
+    GuidePoint, JOINT_FEMUR_L, JOINT_FEMUR_R, JOINT_PELVIS, JOINT_VERTEBRAE, SweepSample,
+    SweepSpec, fusiform, sweep,
 };
 use crate::anatomy::{NerveVariant, PiriformisPassage, Side, StructureKind};
 use crate::files::FileError;
@@ -33,10 +34,6 @@ fn points(a: &Anatomy, name: &str, side: Side, n: usize) -> Result<Vec<PathPoint
         )));
     }
     Ok(path)
-}
-
-fn is_femur(joint: usize) -> bool {
-    joint == JOINT_FEMUR_L || joint == JOINT_FEMUR_R
 }
 
 fn guide(points: &[PathPoint], side: Side, spine: &Spine) -> Vec<GuidePoint> {
@@ -354,10 +351,7 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
             // the side of T12's body, and runs 4 mm nearer the bodies (what then meets bone is
             // cut out, so its inner face lies on them).
             let mut g = path("psoas")?;
-            for p in g
-                .iter_mut()
-                .filter(|p| p.joint != JOINT_PELVIS && !is_femur(p.joint))
-            {
+            for p in g.iter_mut().filter(|p| JOINT_VERTEBRAE.contains(&p.joint)) {
                 p.position_m -= lat * 0.004;
             }
             let top = GuidePoint {
