@@ -6,6 +6,7 @@
 //! bounding box, which is what keeps the whole model inside the time budget.
 
 use bevy::math::{Mat3, Vec3};
+use rayon::prelude::*;
 
 /// Value of voxels no primitive has reached ("far outside").
 pub const FAR_M: f32 = 1.0;
@@ -361,27 +362,39 @@ impl Grid {
         let nx = (hi[0] - lo[0] + 1) as usize;
         let ny = (hi[1] - lo[1] + 1) as usize;
         let nz = (hi[2] - lo[2] + 1) as usize;
-        let mut local = vec![FAR_M; nx * ny * nz];
-        for prim in &part.primitives {
-            let (bmin, bmax) = prim.bounds();
-            let Some((plo, phi)) =
+        let ranges: Vec<Option<([u32; 3], [u32; 3])>> = part
+            .primitives
+            .iter()
+            .map(|prim| {
+                let (bmin, bmax) = prim.bounds();
                 self.range(bmin - Vec3::splat(margin), bmax + Vec3::splat(margin))
-            else {
-                continue;
-            };
-            for z in plo[2].max(lo[2])..=phi[2].min(hi[2]) {
-                for y in plo[1].max(lo[1])..=phi[1].min(hi[1]) {
-                    for x in plo[0].max(lo[0])..=phi[0].min(hi[0]) {
-                        let li = (x - lo[0]) as usize
-                            + nx * ((y - lo[1]) as usize + ny * (z - lo[2]) as usize);
-                        let d = prim.distance_m(self.point(x, y, z));
-                        if d < local[li] {
-                            local[li] = d;
+            })
+            .collect();
+        // A z-slice per task: the minimum over primitives does not depend on their order
+        // across slices, so the grid is the same for any thread count.
+        let mut local = vec![FAR_M; nx * ny * nz];
+        let this = &*self;
+        local
+            .par_chunks_mut(nx * ny)
+            .enumerate()
+            .for_each(|(dz, slice)| {
+                let z = lo[2] + dz as u32;
+                for (prim, range) in part.primitives.iter().zip(&ranges) {
+                    let Some((plo, phi)) = range else { continue };
+                    if z < plo[2] || z > phi[2] {
+                        continue;
+                    }
+                    for y in plo[1].max(lo[1])..=phi[1].min(hi[1]) {
+                        for x in plo[0].max(lo[0])..=phi[0].min(hi[0]) {
+                            let li = (x - lo[0]) as usize + nx * (y - lo[1]) as usize;
+                            let d = prim.distance_m(this.point(x, y, z));
+                            if d < slice[li] {
+                                slice[li] = d;
+                            }
                         }
                     }
                 }
-            }
-        }
+            });
         for z in lo[2]..=hi[2] {
             for y in lo[1]..=hi[1] {
                 for x in lo[0]..=hi[0] {
@@ -396,6 +409,20 @@ impl Grid {
                     };
                 }
             }
+        }
+    }
+
+    /// The box in which [`Grid::sample`] can be below [`FAR_M`] (a voxel wider, so the test
+    /// is conservative).
+    pub fn bounds(&self) -> Aabb {
+        let last = Vec3::new(
+            self.dims[0] as f32,
+            self.dims[1] as f32,
+            self.dims[2] as f32,
+        );
+        Aabb {
+            min: self.origin - Vec3::splat(self.voxel_m),
+            max: self.origin + last * self.voxel_m,
         }
     }
 
@@ -420,15 +447,52 @@ impl Grid {
         lerp(lerp(c00, c10, f.y), lerp(c01, c11, f.y), f.z)
     }
 
-    /// Applies `f(position, value) -> value` to every sample (in place).
-    pub fn map(&mut self, f: impl Fn(Vec3, f32) -> f32) {
-        for z in 0..self.dims[2] {
-            for y in 0..self.dims[1] {
-                for x in 0..self.dims[0] {
-                    let i = self.index(x, y, z);
-                    self.values[i] = f(self.point(x, y, z), self.values[i]);
+    /// Applies `f(position, value) -> value` to every sample (in place), a z-slice per task:
+    /// each sample is independent, so the result does not depend on the thread count.
+    pub fn map(&mut self, f: impl Fn(Vec3, f32) -> f32 + Sync) {
+        let [nx, ny, _] = self.dims;
+        let (origin, voxel_m) = (self.origin, self.voxel_m);
+        self.values
+            .par_chunks_mut(nx as usize * ny as usize)
+            .enumerate()
+            .for_each(|(z, slice)| {
+                for y in 0..ny {
+                    for x in 0..nx {
+                        let i = x as usize + nx as usize * y as usize;
+                        let p = origin + Vec3::new(x as f32, y as f32, z as f32) * voxel_m;
+                        slice[i] = f(p, slice[i]);
+                    }
                 }
-            }
+            });
+    }
+}
+
+/// An axis-aligned box.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Aabb {
+    /// Lowest corner.
+    pub min: Vec3,
+    /// Highest corner.
+    pub max: Vec3,
+}
+
+impl Aabb {
+    /// The box that contains nothing (the identity of [`Aabb::union`]).
+    pub const EMPTY: Aabb = Aabb {
+        min: Vec3::splat(f32::INFINITY),
+        max: Vec3::splat(f32::NEG_INFINITY),
+    };
+
+    /// Whether `p` lies in the box (edges included).
+    pub fn contains(&self, p: Vec3) -> bool {
+        p.cmpge(self.min).all() && p.cmple(self.max).all()
+    }
+
+    /// The smallest box holding both.
+    pub fn union(self, other: Aabb) -> Aabb {
+        Aabb {
+            min: self.min.min(other.min),
+            max: self.max.max(other.max),
         }
     }
 }
@@ -451,6 +515,45 @@ pub fn rasterize(parts: &[Part], voxel_m: f32) -> Grid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_grid_samples_far_outside_its_bounds_only() {
+        let g = rasterize(
+            &[Part::union(
+                vec![Primitive::Sphere {
+                    centre: Vec3::ZERO,
+                    radius_m: 0.01,
+                }],
+                0.0,
+            )],
+            0.001,
+        );
+        let b = g.bounds();
+        for (k, p) in [
+            Vec3::ZERO,
+            b.min + Vec3::splat(0.0011),
+            b.max - Vec3::splat(0.0021),
+            b.min - Vec3::splat(0.0001),
+            b.max + Vec3::new(0.0, 0.0, 0.0001),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            assert_eq!(b.contains(p), k < 3, "point {k}: {p}");
+            if !b.contains(p) {
+                assert_eq!(g.sample(p), FAR_M);
+            } else {
+                assert!(g.sample(p) < FAR_M, "point {k}: {p}");
+            }
+        }
+        let u = b.union(Aabb {
+            min: Vec3::splat(1.0),
+            max: Vec3::splat(2.0),
+        });
+        assert!(u.contains(Vec3::ZERO) && u.contains(Vec3::splat(1.5)));
+        assert_eq!(Aabb::EMPTY.union(b), b);
+        assert!(!Aabb::EMPTY.contains(Vec3::ZERO));
+    }
 
     #[test]
     fn sphere_grid_samples_distance() {

@@ -22,7 +22,7 @@ use thiserror::Error;
 use crate::anatomy::{NerveVariant, PiriformisPassage, Side, Structure, StructureKind};
 use crate::files::FileError;
 use data::Anatomy;
-use field::{FAR_M, Grid, Part, Primitive, rasterize, smooth_max, smooth_min};
+use field::{Aabb, FAR_M, Grid, Part, Primitive, rasterize, smooth_max, smooth_min};
 use mesh::TriMesh;
 use sweep::{JOINT_COUNT, JointWeights, SweepSample};
 
@@ -663,8 +663,24 @@ fn skin_structure(a: &Anatomy, inner: &[&Grid]) -> Result<GeneratedStructure, Fi
         &skin::body_parts(&levels),
         resolution(StructureKind::Skin).0,
     );
+    let inner_boxes: Vec<Aabb> = inner.iter().map(|g| g.bounds()).collect();
+    let all_inner = inner_boxes
+        .iter()
+        .copied()
+        .reduce(Aabb::union)
+        .unwrap_or(Aabb::EMPTY);
     skin_grid.map(|p, v| {
-        let d = inner.iter().map(|g| g.sample(p)).fold(FAR_M, f32::min);
+        // Most of the body lies away from every inner structure: one box test there, and a
+        // box test per grid before its trilinear sample (outside its box it is FAR_M).
+        if !all_inner.contains(p) {
+            return v;
+        }
+        let d = inner
+            .iter()
+            .zip(&inner_boxes)
+            .filter(|(_, b)| b.contains(p))
+            .map(|(g, _)| g.sample(p))
+            .fold(FAR_M, f32::min);
         if d >= FAR_M {
             v
         } else {
