@@ -5,14 +5,17 @@ use std::path::Path;
 use std::time::Instant;
 
 use hipback::modelgen::{self, data::Anatomy};
+use hipback::posture::data::PostureFile;
 
 fn main() {
     let runs: usize = std::env::var("HIPBACK_BENCH_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
-    let anatomy = match Anatomy::load(Path::new(Anatomy::DEFAULT_PATH)) {
-        Ok(a) => a,
+    let loaded = Anatomy::load(Path::new(Anatomy::DEFAULT_PATH))
+        .and_then(|a| Ok((a, PostureFile::load(Path::new(PostureFile::DEFAULT_PATH))?)));
+    let (anatomy, postures) = match loaded {
+        Ok(both) => both,
         Err(e) => {
             eprintln!("modelgen bench: {e}");
             std::process::exit(2);
@@ -21,7 +24,7 @@ fn main() {
     let mut seconds = Vec::new();
     for run in 1..=runs {
         let started = Instant::now();
-        let bytes = match modelgen::generate_glb(&anatomy) {
+        let bytes = match modelgen::generate_glb(&anatomy, &postures) {
             Ok(b) => b,
             Err(e) => {
                 eprintln!("modelgen bench: {e}");

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use hipback::modelgen::{self, data::Anatomy};
+use hipback::posture::data::PostureFile;
 
 /// Generate assets/models/pelvis.glb from the anatomical numbers (OpenSim Rajagopal2016).
 #[derive(Parser)]
@@ -17,14 +18,18 @@ struct Args {
     /// The anatomical data file (RON).
     #[arg(long, default_value = Anatomy::DEFAULT_PATH)]
     anatomy: PathBuf,
+    /// The posture presets the weights across the hips are fitted over (RON).
+    #[arg(long, default_value = PostureFile::DEFAULT_PATH)]
+    posture: PathBuf,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     let started = Instant::now();
     let result = Anatomy::load(&args.anatomy)
+        .and_then(|a| Ok((a, PostureFile::load(&args.posture)?)))
         .map_err(modelgen::ModelgenError::from)
-        .and_then(|a| modelgen::generate_glb(&a));
+        .and_then(|(a, postures)| modelgen::generate_glb(&a, &postures));
     let bytes = match result {
         Ok(b) => b,
         Err(e) => {

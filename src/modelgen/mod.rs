@@ -9,6 +9,7 @@ pub mod bones;
 pub mod data;
 pub mod field;
 pub mod glb;
+pub mod hip;
 pub mod mesh;
 pub mod skin;
 pub mod soft;
@@ -21,6 +22,8 @@ use thiserror::Error;
 
 use crate::anatomy::{NerveVariant, PiriformisPassage, Side, Structure, StructureKind};
 use crate::files::FileError;
+use crate::posture::data::PostureFile;
+use crate::posture::kinematics::RigJoint;
 use data::Anatomy;
 use field::{Aabb, FAR_M, Grid, Part, Primitive, rasterize, smooth_max, smooth_min};
 use mesh::TriMesh;
@@ -225,6 +228,62 @@ fn finish_with(grid: &Grid, kind: StructureKind, (_, budget, passes): Resolution
     mesh.simplified(budget)
 }
 
+/// What the weights across the hip are fitted against: the postures, and the bones' fields
+/// in their rest frames.
+struct HipFit<'a> {
+    poses: &'a hip::HipPoses,
+    bones: &'a [(Structure, Grid)],
+}
+
+impl HipFit<'_> {
+    /// A skinned structure's weights with the hip's blends moved through the half-turn
+    /// helpers; for a muscle or nerve of one side, the share of its vertices near that hip
+    /// fitted to keep them out of bone (see [`hip`]).
+    fn weights(
+        &self,
+        s: Structure,
+        mesh: &TriMesh,
+        groups: &[usize],
+        path: Vec<JointWeights>,
+    ) -> Vec<JointWeights> {
+        if s.side == Side::Midline {
+            return path.iter().map(|w| hip::through_helpers(w, None)).collect();
+        }
+        let grid = |kind: StructureKind, side: Side| {
+            self.bones
+                .iter()
+                .find(|(t, _)| t.kind == kind && t.side == side)
+                .map(|(_, g)| g)
+        };
+        let (Some(hip_bone), Some(sacrum), Some(femur)) = (
+            grid(StructureKind::HipBone, s.side),
+            grid(StructureKind::Sacrum, Side::Midline),
+            grid(StructureKind::Femur, s.side),
+        ) else {
+            return path.iter().map(|w| hip::through_helpers(w, None)).collect();
+        };
+        let pelvis = |p: Vec3| hip_bone.sample(p).min(sacrum.sample(p));
+        let femur = |p: Vec3| femur.sample(p);
+        let prior: Vec<Option<f32>> = path.iter().map(|w| hip::thigh_share(w, s.side)).collect();
+        let shares = hip::fit_shares(
+            &mesh.positions,
+            &mesh.indices,
+            groups,
+            &prior,
+            s.side,
+            self.poses,
+            &hip::HipBones {
+                pelvis: &pelvis,
+                femur: &femur,
+            },
+        );
+        path.iter()
+            .zip(shares)
+            .map(|(w, share)| hip::through_helpers(w, share.map(|t| (s.side, t))))
+            .collect()
+    }
+}
+
 /// A signed distance to all bones (minimum over their grids).
 struct BoneField<'a> {
     grids: Vec<&'a Grid>,
@@ -270,6 +329,7 @@ fn soft_structure(
     cut: &(dyn Fn(Vec3) -> f32 + Sync),
     morph: &dyn Fn(&TriMesh, &[Vec3], &[usize]) -> Vec<Vec3>,
     morph_name: &str,
+    hip_fit: &HipFit,
 ) -> (Grid, GeneratedStructure) {
     let mut grid = rasterize(&[Part::union(sweep::balls(samples), 0.0)], res.0);
     grid.map(|p, v| {
@@ -287,9 +347,17 @@ fn soft_structure(
         .collect();
     let normals = mesh.normals();
     let deltas = morph(&mesh, &normals, &nearest);
-    let weights = nearest
+    let weights = hip_fit
+        .weights(
+            s,
+            &mesh,
+            // Fitted vertex by vertex: one share per ball (its vertices as a group) left the
+            // iliacus 3.8-4.2 mm in bone at the full flexed presets.
+            &(0..mesh.positions.len()).collect::<Vec<_>>(),
+            nearest.iter().map(|i| samples[*i].weights).collect(),
+        )
         .iter()
-        .map(|i| quantize_weights(&samples[*i].weights))
+        .map(quantize_weights)
         .collect();
     let colors = (s.kind.layer() == crate::anatomy::Layer::Muscles).then(|| {
         let bands = fibre_bands(samples);
@@ -529,6 +597,7 @@ fn nerve_structure(
     variant: NerveVariant,
     bones: &BoneField<'_>,
     muscles: &[(Grid, GeneratedStructure)],
+    hip_fit: &HipFit,
 ) -> Result<(Grid, GeneratedStructure), FileError> {
     let piriformis = muscles
         .iter()
@@ -648,6 +717,7 @@ fn nerve_structure(
                 .collect()
         },
         "compressed",
+        hip_fit,
     ))
 }
 
@@ -657,7 +727,11 @@ const SKIN_OVER_INNER_M: f32 = skin::MIN_SOFT_TISSUE_M + 0.004;
 
 /// The body surface around every inner structure (their fields grown by the soft-tissue
 /// layer), with regions and skin weights per vertex.
-fn skin_structure(a: &Anatomy, inner: &[&Grid]) -> Result<GeneratedStructure, FileError> {
+fn skin_structure(
+    a: &Anatomy,
+    inner: &[&Grid],
+    hip_fit: &HipFit,
+) -> Result<GeneratedStructure, FileError> {
     let levels = skin::BodyLevels::new(a)?;
     let mut skin_grid = rasterize(
         &skin::body_parts(&levels),
@@ -693,15 +767,20 @@ fn skin_structure(a: &Anatomy, inner: &[&Grid]) -> Result<GeneratedStructure, Fi
         .iter()
         .map(|p| skin::region_of(&levels, *p).index())
         .collect();
-    let skin_weights = skin_mesh
-        .positions
-        .iter()
-        .map(|p| quantize_weights(&skin::skin_weights(&levels, *p)))
-        .collect();
     let structure = Structure {
         kind: StructureKind::Skin,
         side: Side::Midline,
     };
+    let skin_weights = skin_mesh
+        .positions
+        .iter()
+        .map(|p| skin::skin_weights(&levels, *p))
+        .collect();
+    let skin_weights = hip_fit
+        .weights(structure, &skin_mesh, &[], skin_weights)
+        .iter()
+        .map(quantize_weights)
+        .collect();
     Ok(GeneratedStructure {
         structure,
         name: structure.gltf_name(),
@@ -723,6 +802,7 @@ fn muscle_structure(
     s: Structure,
     bones: &[(Structure, Grid)],
     earlier: &[&(Grid, GeneratedStructure)],
+    hip_fit: &HipFit,
 ) -> Result<(Grid, GeneratedStructure), FileError> {
     let layering = soft::layering(s.kind, s.side);
     let on_side = |t: &Structure| t.side == s.side || t.side == Side::Midline;
@@ -825,6 +905,7 @@ fn muscle_structure(
         },
         &|p, _, i| tense.deltas(&samples, p, i),
         "tense",
+        hip_fit,
     ))
 }
 
@@ -872,8 +953,9 @@ const NERVE_BED_M: f32 = 0.008;
 /// How far a muscle that reaches the midline stays off it (half the natal cleft).
 const MIDLINE_CLEARANCE_M: f32 = 0.0015;
 
-/// Generates the model from the anatomy.
-pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
+/// Generates the model from the anatomy; the weights across the hips are fitted over the
+/// posture presets of `postures`.
+pub fn generate(a: &Anatomy, postures: &PostureFile) -> Result<GeneratedModel, ModelgenError> {
     let all = Structure::all();
     let spine = spine::Spine::new(a)?;
     let is_bone = |s: &Structure| {
@@ -909,6 +991,11 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
             }
         })
         .collect();
+    let hip_poses = hip::HipPoses::new(&crate::posture::skeleton_of(a)?, postures);
+    let hip_fit = HipFit {
+        poses: &hip_poses,
+        bones: &bone_grids,
+    };
     let field = BoneField {
         grids: bone_grids
             .iter()
@@ -926,7 +1013,7 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
             .filter(|s| kinds.contains(&s.kind))
             .collect();
         list.par_iter()
-            .map(|s| muscle_structure(a, *s, &bone_grids, earlier))
+            .map(|s| muscle_structure(a, *s, &bone_grids, earlier, &hip_fit))
             .collect::<Result<Vec<_>, FileError>>()
     };
     let deep = build(
@@ -949,7 +1036,7 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
         || {
             nerve_list
                 .par_iter()
-                .map(|(side, v)| Ok((*v, nerve_structure(a, *side, *v, &field, &deep)?)))
+                .map(|(side, v)| Ok((*v, nerve_structure(a, *side, *v, &field, &deep, &hip_fit)?)))
                 .collect::<Result<Vec<_>, FileError>>()
         },
         || {
@@ -984,7 +1071,7 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
         .chain(nerves.iter().map(|(g, _)| g))
         .chain(variants.iter().map(|(g, _)| g))
         .collect();
-    let skin_structure = skin_structure(a, &inner)?;
+    let skin_structure = skin_structure(a, &inner, &hip_fit)?;
 
     let mut by_structure: Vec<GeneratedStructure> = bone_meshes
         .into_iter()
@@ -1011,13 +1098,19 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
             position_m: v.centre,
         });
     }
-    for side in [Side::Left, Side::Right] {
+    // The femurs, then the hips' half-turn helpers, all on the pelvis at the hip centres,
+    // by the names the app poses them by.
+    for joint in [
+        RigJoint::Femur(Side::Left),
+        RigJoint::Femur(Side::Right),
+        RigJoint::HipHalf(Side::Left),
+        RigJoint::HipHalf(Side::Right),
+    ] {
+        let (RigJoint::Femur(side) | RigJoint::HipHalf(side)) = joint else {
+            continue;
+        };
         joints.push(glb::Joint {
-            name: if side == Side::Left {
-                "femur_l"
-            } else {
-                "femur_r"
-            },
+            name: joint.node_name(),
             parent: Some(0),
             position_m: lm("hip_joint_centre", side)?,
         });
@@ -1031,7 +1124,7 @@ pub fn generate(a: &Anatomy) -> Result<GeneratedModel, ModelgenError> {
 }
 
 /// Generates the model and serialises it to glb bytes.
-pub fn generate_glb(a: &Anatomy) -> Result<Vec<u8>, ModelgenError> {
-    let model = generate(a)?;
+pub fn generate_glb(a: &Anatomy, postures: &PostureFile) -> Result<Vec<u8>, ModelgenError> {
+    let model = generate(a, postures)?;
     Ok(glb::write(&model)?)
 }

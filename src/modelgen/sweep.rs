@@ -6,8 +6,9 @@ use bevy::math::Vec3;
 
 use super::field::Primitive;
 
-/// Number of rig joints: the pelvis, the vertebrae L5 up to T12 (a chain), the femurs.
-pub const JOINT_COUNT: usize = 9;
+/// Number of rig joints: the pelvis, the vertebrae L5 up to T12 (a chain), the femurs and
+/// a helper at each hip that turns half as far as its femur.
+pub const JOINT_COUNT: usize = 11;
 /// Joint index of the pelvis.
 pub const JOINT_PELVIS: usize = 0;
 /// Joint indices of the vertebrae, in [`crate::anatomy::StructureKind::VERTEBRAE`] order
@@ -17,6 +18,10 @@ pub const JOINT_VERTEBRAE: [usize; 6] = [6, 5, 4, 3, 2, 1];
 pub const JOINT_FEMUR_L: usize = 7;
 /// Joint index of the right femur.
 pub const JOINT_FEMUR_R: usize = 8;
+/// Joint index of the left hip's half-turn helper.
+pub const JOINT_HIP_HALF_L: usize = 9;
+/// Joint index of the right hip's half-turn helper.
+pub const JOINT_HIP_HALF_R: usize = 10;
 
 /// Weights over the rig joints (sum 1).
 pub type JointWeights = [f32; JOINT_COUNT];

@@ -90,6 +90,9 @@ pub struct PostureFile {
 }
 
 impl PostureFile {
+    /// The bundled file, from the project root (where `hipback-modelgen` runs).
+    pub const DEFAULT_PATH: &'static str = "assets/data/posture.ron";
+
     /// A preset by id (every id is present in a checked file).
     pub fn preset(&self, id: PostureId) -> Option<&Preset> {
         self.presets.iter().find(|p| p.id == id)

@@ -269,6 +269,10 @@ pub enum RigJoint {
     Vertebra(usize),
     /// A thigh.
     Femur(Side),
+    /// A helper at the hip that turns half as far as the thigh: tissue that crosses the
+    /// joint blends pelvis → helper → thigh, which keeps its distance from the joint
+    /// centre where a straight pelvis–thigh blend would pull it into the bone.
+    HipHalf(Side),
 }
 
 /// The lumbar vertebrae up the chain from the pelvis: L5 first, T12 last.
@@ -283,7 +287,7 @@ pub const VERTEBRAE_UP: [StructureKind; 6] = [
 
 impl RigJoint {
     /// Every joint, parents before children.
-    pub const ALL: [RigJoint; 9] = [
+    pub const ALL: [RigJoint; 11] = [
         RigJoint::Pelvis,
         RigJoint::Vertebra(0),
         RigJoint::Vertebra(1),
@@ -293,6 +297,8 @@ impl RigJoint {
         RigJoint::Vertebra(5),
         RigJoint::Femur(Side::Left),
         RigJoint::Femur(Side::Right),
+        RigJoint::HipHalf(Side::Left),
+        RigJoint::HipHalf(Side::Right),
     ];
 
     /// The joint node's name in the model.
@@ -302,14 +308,23 @@ impl RigJoint {
             RigJoint::Vertebra(i) => VERTEBRAE_UP.get(i).map_or("vertebra_l5", |k| k.base_name()),
             RigJoint::Femur(Side::Left) => "femur_l",
             RigJoint::Femur(_) => "femur_r",
+            RigJoint::HipHalf(Side::Left) => "hip_half_l",
+            RigJoint::HipHalf(_) => "hip_half_r",
         }
+    }
+
+    /// Whether the joint only helps the skinning (a model may lack it).
+    pub fn is_helper(self) -> bool {
+        matches!(self, RigJoint::HipHalf(_))
     }
 
     /// The joint it hangs on (`None` for the root).
     pub fn parent(self) -> Option<RigJoint> {
         match self {
             RigJoint::Pelvis => None,
-            RigJoint::Vertebra(0) | RigJoint::Femur(_) => Some(RigJoint::Pelvis),
+            RigJoint::Vertebra(0) | RigJoint::Femur(_) | RigJoint::HipHalf(_) => {
+                Some(RigJoint::Pelvis)
+            }
             RigJoint::Vertebra(i) => Some(RigJoint::Vertebra(i - 1)),
         }
     }
@@ -320,6 +335,8 @@ impl RigJoint {
             RigJoint::Vertebra(i) => 1 + i.min(5),
             RigJoint::Femur(Side::Left) => 7,
             RigJoint::Femur(_) => 8,
+            RigJoint::HipHalf(Side::Left) => 9,
+            RigJoint::HipHalf(_) => 10,
         }
     }
 }
@@ -347,13 +364,13 @@ impl Skeleton {
 /// to a joint at `p` in the rest pose is at `pose.of(joint).transform_point3(p)`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Pose {
-    moves: [Affine3A; 9],
+    moves: [Affine3A; RigJoint::ALL.len()],
 }
 
 impl Default for Pose {
     fn default() -> Self {
         Self {
-            moves: [Affine3A::IDENTITY; 9],
+            moves: [Affine3A::IDENTITY; RigJoint::ALL.len()],
         }
     }
 }
@@ -402,7 +419,7 @@ fn turn_about(pivot: Vec3, rotation: Quat) -> Affine3A {
 
 /// The motion of every rig joint for a posture (already within its limits).
 pub fn pose(skeleton: &Skeleton, posture: &Posture, lumbar: &LumbarRule) -> Pose {
-    let mut moves = [Affine3A::IDENTITY; 9];
+    let mut moves = [Affine3A::IDENTITY; RigJoint::ALL.len()];
     // Anterior tilt turns the top of the pelvis forward (+Z): +X rotation.
     let axis_point = (skeleton.hip_centres_m[0] + skeleton.hip_centres_m[1]) * 0.5;
     let pelvis = turn_about(
@@ -429,6 +446,11 @@ pub fn pose(skeleton: &Skeleton, posture: &Posture, lumbar: &LumbarRule) -> Pose
         let rotation = hip_rotation(side, posture.joint_angles(side));
         moves[RigJoint::Femur(side).index()] =
             pelvis * turn_about(skeleton.hip_centre(side), rotation);
+        moves[RigJoint::HipHalf(side).index()] = pelvis
+            * turn_about(
+                skeleton.hip_centre(side),
+                Quat::IDENTITY.slerp(rotation, 0.5),
+            );
     }
     Pose { moves }
 }
@@ -573,6 +595,36 @@ mod tests {
     }
 
     #[test]
+    fn the_hip_helper_turns_half_as_far_as_the_thigh_about_the_same_centre() {
+        let s = skeleton();
+        let p = Posture {
+            right: HipAngles {
+                flexion_deg: 100.0,
+                adduction_deg: -20.0,
+                internal_rotation_deg: 30.0,
+            },
+            pelvic_tilt_deg: -6.0,
+            ..Posture::default()
+        };
+        let posed = pose(&s, &p, &lumbar());
+        let pelvis = posed.of(RigJoint::Pelvis);
+        let relative = |j: RigJoint| Quat::from_affine3a(&(pelvis.inverse() * posed.of(j)));
+        for side in [Side::Left, Side::Right] {
+            // Twice the helper's turn is the thigh's turn; each is about the hip centre.
+            let thigh = relative(RigJoint::Femur(side));
+            let half = relative(RigJoint::HipHalf(side));
+            assert!((half * half).angle_between(thigh) < 1e-3, "{side:?}");
+            let centre = s.hip_centre(side);
+            for j in [RigJoint::Femur(side), RigJoint::HipHalf(side)] {
+                let moved = (pelvis.inverse() * posed.of(j)).transform_point3(centre);
+                assert!(moved.distance(centre) < 1e-5, "{j:?}");
+            }
+        }
+        let thigh = relative(RigJoint::Femur(Side::Right));
+        assert!(thigh.angle_between(Quat::IDENTITY) > 1.5);
+    }
+
+    #[test]
     fn local_transforms_rebuild_the_world_motion() {
         let s = skeleton();
         let p = Posture {
@@ -588,7 +640,7 @@ mod tests {
         let rest = |j: RigJoint| match j {
             RigJoint::Pelvis => Vec3::ZERO,
             RigJoint::Vertebra(i) => s.disc_centres_m[i] + Vec3::Y * 0.012,
-            RigJoint::Femur(side) => s.hip_centre(side),
+            RigJoint::Femur(side) | RigJoint::HipHalf(side) => s.hip_centre(side),
         };
         for joint in RigJoint::ALL {
             // Chain the locals from the root, as the scene graph does.

@@ -48,6 +48,19 @@ const DISC_LANDMARKS: [&str; 6] = [
     "disc_T12L1_centre",
 ];
 
+/// Where the rig's joints turn, from the anatomy's hip joint centres and disc centres.
+pub fn skeleton_of(anatomy: &Anatomy) -> Result<Skeleton, FileError> {
+    let hip = |side| anatomy.landmark("hip_joint_centre", side);
+    let mut disc_centres_m = [bevy::math::Vec3::ZERO; 6];
+    for (slot, name) in disc_centres_m.iter_mut().zip(DISC_LANDMARKS) {
+        *slot = anatomy.landmark(name, Side::Midline)?;
+    }
+    Ok(Skeleton {
+        hip_centres_m: [hip(Side::Left)?, hip(Side::Right)?],
+        disc_centres_m,
+    })
+}
+
 impl PostureModel {
     /// Reads the posture and anatomy files of an assets folder.
     pub fn load(assets: &Path) -> Result<PostureModel, FileError> {
@@ -70,15 +83,7 @@ impl PostureModel {
         wraps: &[muscle_length::WrapObject],
         posture_file: &str,
     ) -> Result<PostureModel, FileError> {
-        let hip = |side| anatomy.landmark("hip_joint_centre", side);
-        let mut disc_centres_m = [bevy::math::Vec3::ZERO; 6];
-        for (slot, name) in disc_centres_m.iter_mut().zip(DISC_LANDMARKS) {
-            *slot = anatomy.landmark(name, Side::Midline)?;
-        }
-        let skeleton = Skeleton {
-            hip_centres_m: [hip(Side::Left)?, hip(Side::Right)?],
-            disc_centres_m,
-        };
+        let skeleton = skeleton_of(anatomy)?;
         let muscle_lines: Vec<(StructureKind, Vec<String>)> = StructureKind::ALL
             .into_iter()
             .filter(|k| k.layer() == Layer::Muscles)

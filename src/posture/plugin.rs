@@ -284,8 +284,7 @@ fn find_rig(
     if !matches!(*model, ModelState::Ready { .. }) {
         return;
     }
-    let complete = rig.joints.len() == RigJoint::ALL.len()
-        && rig.joints.iter().all(|(_, e)| nodes.contains(*e));
+    let complete = !rig.joints.is_empty() && rig.joints.iter().all(|(_, e)| nodes.contains(*e));
     if complete {
         return;
     }
@@ -307,7 +306,10 @@ fn find_rig(
             local_m.insert(joint, translation);
         }
     }
-    if joints.len() != RigJoint::ALL.len() {
+    // The hip helpers are optional: a model made before them still moves, with a straight
+    // pelvis–thigh blend.
+    let required = RigJoint::ALL.iter().filter(|j| !j.is_helper()).count();
+    if joints.iter().filter(|(j, _)| !j.is_helper()).count() != required {
         return;
     }
     // Rest positions in the model: the rig's joints are pure translations at rest.

@@ -1,0 +1,457 @@
+//! Skin weights across the hip. Tissue that crosses the joint blends the pelvis, a helper
+//! that turns half as far as the thigh, and the thigh: a straight pelvis–thigh blend moves a
+//! vertex along the chord of its arc, toward the joint centre and into the femoral head or
+//! the acetabular rim, and the helper halves that chord.
+//!
+//! Where a muscle or nerve lies against the hip bone and the femur at once (the iliopsoas
+//! over the joint, the gluteal fans by the trochanter), no single share of pelvis and thigh
+//! along its path keeps it out of both in every posture. There each vertex's share is
+//! fitted over the presets (each on its way from standing): of the shares that keep it
+//! clear of both bones in all of them, the one nearest its share along the path, then
+//! smoothed with its neighbours so the surface does not tear when the hip turns.
+
+use bevy::math::{Affine3A, Mat4, Vec3};
+
+use super::sweep::{
+    JOINT_FEMUR_L, JOINT_FEMUR_R, JOINT_HIP_HALF_L, JOINT_HIP_HALF_R, JOINT_PELVIS, JointWeights,
+};
+use crate::anatomy::Side;
+use crate::posture::data::PostureFile;
+use crate::posture::kinematics::{Pose, Posture, PostureId, RigJoint, Skeleton};
+
+/// How far from the hip centre a vertex's share is fitted (further out, the path's share
+/// stands: the joint's turn moves tissue there clear of the hip's bones).
+const FIT_REACH_M: f32 = 0.08;
+/// Shares tried from 0 (pelvis) to 1 (thigh).
+const FIT_STEPS: usize = 20;
+/// How deep into bone (by the bones' fields) a fitted vertex may go in a posture: the
+/// meshes lie within about a millimetre of their fields, and the model's check allows 2 mm.
+const FIT_ALLOWED_DEPTH_M: f32 = 0.001;
+/// Where no share keeps a vertex that shallow, how much deeper than the best share a share
+/// may go.
+const FIT_TOLERANCE_M: f32 = 0.0002;
+/// Passes of neighbour smoothing over the fitted shares.
+const SMOOTHING_PASSES: usize = 40;
+/// Steps from standing to each preset at which the fit is checked.
+const STEPS_TO_PRESET: usize = 8;
+
+/// The postures the hip's weights are fitted over: every preset, and the way there from
+/// standing in equal steps, with the hip centres they turn about.
+pub struct HipPoses {
+    /// The hip joint centres, left and right.
+    pub centres_m: [Vec3; 2],
+    /// The rig's motion in each posture.
+    pub poses: Vec<Pose>,
+}
+
+impl HipPoses {
+    /// The presets of a posture file, held within its limits.
+    pub fn new(skeleton: &Skeleton, data: &PostureFile) -> Self {
+        let poses = PostureId::ALL
+            .into_iter()
+            .flat_map(|id| {
+                let target = data.posture(id);
+                (1..=STEPS_TO_PRESET).map(move |k| {
+                    Posture::lerp(
+                        &Posture::default(),
+                        &target,
+                        k as f32 / STEPS_TO_PRESET as f32,
+                    )
+                })
+            })
+            .map(|p| {
+                crate::posture::kinematics::pose(skeleton, &data.limits.clamp(&p), &data.lumbar)
+            })
+            .collect();
+        HipPoses {
+            centres_m: skeleton.hip_centres_m,
+            poses,
+        }
+    }
+
+    fn centre(&self, side: Side) -> Vec3 {
+        if side == Side::Left {
+            self.centres_m[0]
+        } else {
+            self.centres_m[1]
+        }
+    }
+}
+
+/// The joint indices of one hip: its femur and its half-turn helper.
+fn hip_joints(side: Side) -> (usize, usize) {
+    if side == Side::Left {
+        (JOINT_FEMUR_L, JOINT_HIP_HALF_L)
+    } else {
+        (JOINT_FEMUR_R, JOINT_HIP_HALF_R)
+    }
+}
+
+/// The thigh's share (0 … 1) of a vertex that moves only with the pelvis and the femur of
+/// `side` (either or both); `None` for any other.
+pub fn thigh_share(w: &JointWeights, side: Side) -> Option<f32> {
+    let (femur, _) = hip_joints(side);
+    let (p, f) = (w[JOINT_PELVIS], w[femur]);
+    let rest: f32 = w.iter().sum::<f32>() - p - f;
+    (p + f > 0.0 && rest <= 1e-6).then(|| f / (p + f))
+}
+
+/// (pelvis, helper, thigh) weights for a thigh share: the first half of the way blends
+/// pelvis and helper, the second helper and thigh.
+fn split(share: f32) -> [f32; 3] {
+    let s = share.clamp(0.0, 1.0);
+    if s <= 0.5 {
+        [1.0 - 2.0 * s, 2.0 * s, 0.0]
+    } else {
+        [0.0, 2.0 - 2.0 * s, 2.0 * s - 1.0]
+    }
+}
+
+/// Moves the pelvis–femur blend of each hip through its helper: the pelvis and femur
+/// weights `p`, `f` become pelvis, helper and femur weights for the share `f / (p + f)`
+/// (or `share` where given, for the vertex's own side), keeping their sum. Without a given
+/// share a vertex on the pelvis alone or a femur alone keeps its weights; where both femurs
+/// pull on one vertex (the skin between the thighs) each takes its part of the pelvis.
+pub fn through_helpers(w: &JointWeights, share: Option<(Side, f32)>) -> JointWeights {
+    let mut out = *w;
+    let femurs = w[JOINT_FEMUR_L] + w[JOINT_FEMUR_R];
+    for side in [Side::Left, Side::Right] {
+        let (femur, half) = hip_joints(side);
+        let own = share.filter(|(s, _)| *s == side).map(|(_, t)| t);
+        let f = w[femur];
+        let p = if femurs > 0.0 {
+            w[JOINT_PELVIS] * f / femurs
+        } else if own.is_some() {
+            w[JOINT_PELVIS]
+        } else {
+            0.0
+        };
+        let sum = p + f;
+        if sum <= 0.0 {
+            continue;
+        }
+        let [a, b, c] = split(own.unwrap_or(f / sum));
+        out[JOINT_PELVIS] += a * sum - p;
+        out[half] += b * sum;
+        out[femur] = c * sum;
+    }
+    out
+}
+
+/// The bones a hip's tissue must stay out of: signed distances (negative inside) in their
+/// rest frames.
+pub struct HipBones<'a> {
+    /// The pelvis's bones (the hip bone of the side, the sacrum).
+    pub pelvis: &'a (dyn Fn(Vec3) -> f32 + Sync),
+    /// The femur of the side.
+    pub femur: &'a (dyn Fn(Vec3) -> f32 + Sync),
+}
+
+/// Fits the thigh share near the hip of `side`, one share per group of vertices (the
+/// vertices meshed from one ball of the swept shape: fitting vertex by vertex shreds the
+/// surface where neighbours pick opposite shares). `prior` is each vertex's share along the
+/// path, from [`thigh_share`] (the same within a group); a group is fitted where any of its
+/// vertices lies within reach of the hip, and every vertex gets its group's share or `None`.
+/// `indices` are the mesh's triangles, which say which groups are neighbours.
+pub fn fit_shares(
+    positions: &[Vec3],
+    indices: &[u32],
+    groups: &[usize],
+    prior: &[Option<f32>],
+    side: Side,
+    poses: &HipPoses,
+    bones: &HipBones,
+) -> Vec<Option<f32>> {
+    let centre = poses.centre(side);
+    let motions: Vec<[Mat4; 3]> = poses
+        .poses
+        .iter()
+        .map(|pose| {
+            let m = |j: RigJoint| Mat4::from(pose.of(j));
+            [
+                m(RigJoint::Pelvis),
+                m(RigJoint::HipHalf(side)),
+                m(RigJoint::Femur(side)),
+            ]
+        })
+        .collect();
+    let rest_from: Vec<[Affine3A; 2]> = poses
+        .poses
+        .iter()
+        .map(|pose| {
+            [
+                pose.of(RigJoint::Pelvis).inverse(),
+                pose.of(RigJoint::Femur(side)).inverse(),
+            ]
+        })
+        .collect();
+    // How deep into either bone the vertex goes in its worst posture, at a share.
+    let depth = |p: Vec3, share: f32| -> f32 {
+        let [a, b, c] = split(share);
+        motions
+            .iter()
+            .zip(&rest_from)
+            .map(|(m, [to_pelvis, to_femur])| {
+                let posed = (m[0] * a + m[1] * b + m[2] * c).transform_point3(p);
+                let in_pelvis = -(bones.pelvis)(to_pelvis.transform_point3(posed));
+                let in_femur = -(bones.femur)(to_femur.transform_point3(posed));
+                in_pelvis.max(in_femur)
+            })
+            .fold(f32::NEG_INFINITY, f32::max)
+    };
+    let shares: Vec<f32> = (0..=FIT_STEPS)
+        .map(|k| k as f32 / FIT_STEPS as f32)
+        .collect();
+    let per_vertex: Vec<Option<Vec<f32>>> = {
+        use rayon::prelude::*;
+        positions
+            .par_iter()
+            .zip(prior)
+            .map(|(p, prior)| {
+                (prior.is_some() && (*p - centre).length() <= FIT_REACH_M)
+                    .then(|| shares.iter().map(|s| depth(*p, *s)).collect())
+            })
+            .collect()
+    };
+    let group_count = groups.iter().max().map_or(0, |g| g + 1);
+    // Each group's worst depth at each share, and its share along the path.
+    let mut group_depths: Vec<Option<Vec<f32>>> = vec![None; group_count];
+    let mut group_prior: Vec<Option<f32>> = vec![None; group_count];
+    for ((g, depths), prior) in groups.iter().zip(&per_vertex).zip(prior) {
+        if group_prior[*g].is_none() {
+            group_prior[*g] = *prior;
+        }
+        let Some(depths) = depths else { continue };
+        let slot = group_depths[*g].get_or_insert_with(|| vec![f32::NEG_INFINITY; shares.len()]);
+        for (worst, d) in slot.iter_mut().zip(depths) {
+            *worst = worst.max(*d);
+        }
+    }
+    // The shares that keep each fitted group clear.
+    let allowed: Vec<Vec<f32>> = group_depths
+        .iter()
+        .map(|depths| {
+            let Some(depths) = depths else {
+                return Vec::new();
+            };
+            let best = depths.iter().copied().fold(f32::INFINITY, f32::min);
+            let limit = (best + FIT_TOLERANCE_M).max(FIT_ALLOWED_DEPTH_M);
+            shares
+                .iter()
+                .zip(depths)
+                .filter(|(_, d)| **d <= limit)
+                .map(|(s, _)| *s)
+                .collect()
+        })
+        .collect();
+    let nearest_allowed = |g: usize, target: f32| {
+        allowed[g]
+            .iter()
+            .copied()
+            .min_by(|a, b| (a - target).abs().total_cmp(&(b - target).abs()))
+    };
+    let mut fitted: Vec<Option<f32>> = (0..group_count)
+        .map(|g| group_prior[g].and_then(|p| nearest_allowed(g, p)))
+        .collect();
+    let mut neighbours: Vec<Vec<usize>> = vec![Vec::new(); group_count];
+    for tri in indices.chunks_exact(3) {
+        for (a, b) in [(0, 1), (1, 2), (2, 0)] {
+            let (ga, gb) = (groups[tri[a] as usize], groups[tri[b] as usize]);
+            if ga != gb {
+                neighbours[ga].push(gb);
+                neighbours[gb].push(ga);
+            }
+        }
+    }
+    for list in &mut neighbours {
+        list.sort_unstable();
+        list.dedup();
+    }
+    for _ in 0..SMOOTHING_PASSES {
+        let before = fitted.clone();
+        for (g, slot) in fitted.iter_mut().enumerate() {
+            let Some(own) = before[g] else { continue };
+            let around: Vec<f32> = neighbours[g]
+                .iter()
+                .filter_map(|h| before[*h].or(group_prior[*h]))
+                .collect();
+            if around.is_empty() {
+                continue;
+            }
+            let mean = around.iter().sum::<f32>() / around.len() as f32;
+            *slot = nearest_allowed(g, 0.5 * (own + mean)).or(Some(own));
+        }
+    }
+    groups.iter().map(|g| fitted[*g]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sweep::JOINT_COUNT;
+    use super::*;
+    use crate::posture::kinematics::{HipAngles, LumbarRule};
+
+    fn weights(pairs: &[(usize, f32)]) -> JointWeights {
+        let mut w = [0.0; JOINT_COUNT];
+        for (j, v) in pairs {
+            w[*j] = *v;
+        }
+        w
+    }
+
+    #[test]
+    fn the_helper_takes_the_middle_of_the_blend_and_the_sum_stays() {
+        let w = weights(&[(JOINT_PELVIS, 0.75), (JOINT_FEMUR_R, 0.25)]);
+        let out = through_helpers(&w, None);
+        assert_eq!(out[JOINT_PELVIS], 0.5);
+        assert_eq!(out[JOINT_HIP_HALF_R], 0.5);
+        assert_eq!(out[JOINT_FEMUR_R], 0.0);
+        let out = through_helpers(&w, Some((Side::Right, 0.75)));
+        assert_eq!(
+            [out[JOINT_PELVIS], out[JOINT_HIP_HALF_R], out[JOINT_FEMUR_R]],
+            [0.0, 0.5, 0.5]
+        );
+        // A share for the other side leaves this one on its path's share.
+        assert_eq!(
+            through_helpers(&w, Some((Side::Left, 1.0))),
+            through_helpers(&w, None)
+        );
+        // A pelvis-only vertex given a share of its side's thigh takes it.
+        let out = through_helpers(&weights(&[(JOINT_PELVIS, 1.0)]), Some((Side::Left, 0.25)));
+        assert_eq!([out[JOINT_PELVIS], out[JOINT_HIP_HALF_L]], [0.5, 0.5]);
+        // Without a share: pelvis alone, femur alone, a vertebra unchanged.
+        for w in [
+            weights(&[(JOINT_PELVIS, 1.0)]),
+            weights(&[(JOINT_FEMUR_L, 1.0)]),
+            weights(&[(1, 0.4), (JOINT_PELVIS, 0.6)]),
+        ] {
+            assert_eq!(through_helpers(&w, None), w);
+        }
+        // Both thighs on one vertex: each takes its part of the pelvis.
+        let w = weights(&[
+            (JOINT_PELVIS, 0.5),
+            (JOINT_FEMUR_L, 0.25),
+            (JOINT_FEMUR_R, 0.25),
+        ]);
+        let out = through_helpers(&w, None);
+        assert!((out.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert_eq!(out[JOINT_HIP_HALF_L], 0.5);
+        assert_eq!(out[JOINT_HIP_HALF_R], 0.5);
+        assert_eq!(out[JOINT_PELVIS], 0.0);
+    }
+
+    #[test]
+    fn the_thigh_share_is_only_for_the_pelvis_and_the_femur_of_the_side() {
+        let w = weights(&[(JOINT_PELVIS, 0.6), (JOINT_FEMUR_L, 0.4)]);
+        assert!((thigh_share(&w, Side::Left).unwrap_or(0.0) - 0.4).abs() < 1e-6);
+        assert_eq!(thigh_share(&w, Side::Right), None);
+        assert_eq!(
+            thigh_share(&weights(&[(JOINT_PELVIS, 1.0)]), Side::Left),
+            Some(0.0)
+        );
+        assert_eq!(
+            thigh_share(&weights(&[(JOINT_FEMUR_L, 1.0)]), Side::Left),
+            Some(1.0)
+        );
+        assert_eq!(
+            thigh_share(&weights(&[(JOINT_FEMUR_R, 1.0)]), Side::Left),
+            None
+        );
+        let with_vertebra = weights(&[(1, 0.2), (JOINT_PELVIS, 0.4), (JOINT_FEMUR_L, 0.4)]);
+        assert_eq!(thigh_share(&with_vertebra, Side::Left), None);
+    }
+
+    /// A toy hip: a ball for the femoral head on a rod for the neck and shaft, a slab of
+    /// pelvis above and in front of it, and a sheet of tissue between them.
+    #[test]
+    fn a_fitted_share_keeps_tissue_out_of_both_bones_where_the_path_share_does_not() {
+        let centre = Vec3::new(0.0, 0.0, 0.0);
+        let skeleton = Skeleton {
+            hip_centres_m: [centre, centre],
+            disc_centres_m: [Vec3::new(0.0, 0.2, -0.05); 6],
+        };
+        let lumbar = LumbarRule {
+            lordosis_per_anterior_tilt: 0.0,
+            lordosis_per_posterior_tilt: 0.0,
+            shares: [0.0; 6],
+        };
+        let poses = HipPoses {
+            centres_m: skeleton.hip_centres_m,
+            poses: (1..=6)
+                .map(|k| {
+                    let p = Posture {
+                        left: HipAngles {
+                            flexion_deg: 20.0 * k as f32,
+                            ..HipAngles::default()
+                        },
+                        ..Posture::default()
+                    };
+                    crate::posture::kinematics::pose(&skeleton, &p, &lumbar)
+                })
+                .collect(),
+        };
+        // Femur: the head (radius 24 mm) and the shaft straight down.
+        let femur = |p: Vec3| {
+            let head = p.length() - 0.024;
+            let shaft = Vec3::new(p.x, 0.0, p.z).length() - 0.012;
+            head.min(if p.y < 0.0 { shaft } else { head })
+        };
+        // Pelvis: a block in front of and above the head, from 36 mm out.
+        let pelvis = |p: Vec3| (0.036 - p.z).max(-p.y - 0.01);
+        let bones = HipBones {
+            pelvis: &pelvis,
+            femur: &femur,
+        };
+        // Tissue in front of the head, below the block: halfway along its path.
+        let positions: Vec<Vec3> = (0..5)
+            .map(|k| Vec3::new(0.002 * k as f32, -0.02, 0.028))
+            .collect();
+        let prior = vec![Some(0.5); positions.len()];
+        let indices = [0, 1, 2, 1, 3, 2, 2, 3, 4];
+        let groups: Vec<usize> = (0..positions.len()).collect();
+        let fitted = fit_shares(
+            &positions,
+            &indices,
+            &groups,
+            &prior,
+            Side::Left,
+            &poses,
+            &bones,
+        );
+        let depth_at = |p: Vec3, share: f32| {
+            poses
+                .poses
+                .iter()
+                .map(|pose| {
+                    let [a, b, c] = split(share);
+                    let m = Mat4::from(pose.of(RigJoint::Pelvis)) * a
+                        + Mat4::from(pose.of(RigJoint::HipHalf(Side::Left))) * b
+                        + Mat4::from(pose.of(RigJoint::Femur(Side::Left))) * c;
+                    let q = m.transform_point3(p);
+                    let to_f = pose.of(RigJoint::Femur(Side::Left)).inverse();
+                    (-pelvis(q)).max(-femur(to_f.transform_point3(q)))
+                })
+                .fold(f32::NEG_INFINITY, f32::max)
+        };
+        for (p, share) in positions.iter().zip(&fitted) {
+            let share = share.unwrap_or(f32::NAN);
+            assert!(depth_at(*p, 0.5) > 0.002, "the path's share cuts into bone");
+            assert!(
+                depth_at(*p, share) <= 0.0,
+                "share {share}: {}",
+                depth_at(*p, share)
+            );
+        }
+        // Far from the hip, or not a pelvis–femur blend: not fitted.
+        let far = fit_shares(
+            &[Vec3::new(0.0, 0.2, 0.0), Vec3::new(0.0, -0.02, 0.028)],
+            &[],
+            &[0, 1],
+            &[Some(0.5), None],
+            Side::Left,
+            &poses,
+            &bones,
+        );
+        assert_eq!(far, vec![None, None]);
+    }
+}
