@@ -239,13 +239,7 @@ impl HipFit<'_> {
     /// A skinned structure's weights with the hip's blends moved through the half-turn
     /// helpers; for a muscle or nerve of one side, the share of its vertices near that hip
     /// fitted to keep them out of bone (see [`hip`]).
-    fn weights(
-        &self,
-        s: Structure,
-        mesh: &TriMesh,
-        groups: &[usize],
-        path: Vec<JointWeights>,
-    ) -> Vec<JointWeights> {
+    fn weights(&self, s: Structure, mesh: &TriMesh, path: Vec<JointWeights>) -> Vec<JointWeights> {
         if s.side == Side::Midline {
             return path.iter().map(|w| hip::through_helpers(w, None)).collect();
         }
@@ -268,7 +262,6 @@ impl HipFit<'_> {
         let shares = hip::fit_shares(
             &mesh.positions,
             &mesh.indices,
-            groups,
             &prior,
             s.side,
             self.poses,
@@ -351,9 +344,6 @@ fn soft_structure(
         .weights(
             s,
             &mesh,
-            // Fitted vertex by vertex: one share per ball (its vertices as a group) left the
-            // iliacus 3.8-4.2 mm in bone at the full flexed presets.
-            &(0..mesh.positions.len()).collect::<Vec<_>>(),
             nearest.iter().map(|i| samples[*i].weights).collect(),
         )
         .iter()
@@ -777,7 +767,7 @@ fn skin_structure(
         .map(|p| skin::skin_weights(&levels, *p))
         .collect();
     let skin_weights = hip_fit
-        .weights(structure, &skin_mesh, &[], skin_weights)
+        .weights(structure, &skin_mesh, skin_weights)
         .iter()
         .map(quantize_weights)
         .collect();
