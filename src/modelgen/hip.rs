@@ -37,8 +37,9 @@ const FIT_DEPTH_SCALE_M: f32 = 0.0002;
 const FIT_FOLD_COST: f32 = 20.0;
 /// Passes over the fitted vertices.
 const FIT_PASSES: usize = 30;
-/// Steps from standing to each preset at which the fit is checked.
-const STEPS_TO_PRESET: usize = 8;
+/// Steps from standing to each preset at which the fit is checked: a quarter of the way
+/// each, as the model's check samples them.
+const STEPS_TO_PRESET: usize = 4;
 
 /// The postures the hip's weights are fitted over: every preset, and the way there from
 /// standing in equal steps, with the hip centres they turn about.
@@ -64,6 +65,8 @@ impl HipPoses {
                     )
                 })
             })
+            // Standing is the rest pose: every share puts a vertex where it is built.
+            .filter(|p| *p != Posture::default())
             .map(|p| {
                 crate::posture::kinematics::pose(skeleton, &data.limits.clamp(&p), &data.lumbar)
             })
