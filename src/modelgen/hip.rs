@@ -158,7 +158,7 @@ pub struct HipBones<'a> {
 /// Fits the thigh share of every vertex near the hip of `side` that moves with the pelvis
 /// and that femur (`prior`: its share along the path, from [`thigh_share`]); the others
 /// stay `None`. Each fitted vertex takes the share that costs least: going deeper than
-/// [`FIT_ALLOWED_DEPTH_M`] into bone in its worst posture costs steeply, and so does a share
+/// 0.8 mm into bone in its worst posture costs steeply, and so does a share
 /// unlike its neighbours' (`indices`, the mesh's triangles), since neighbours that turn by
 /// different amounts fold the surface; a pass sets each vertex in turn, from the shares
 /// nearest the path's.
