@@ -106,6 +106,9 @@ pub struct HeatPanelState {
 /// The whole pain-map window.
 pub fn heat_panel_ui(ui: &mut egui::Ui, state: &mut HeatPanelState) {
     ui.label(egui::RichText::new(TYPICAL_PATTERNS).italics().small());
+    if !state.ready {
+        ui.label(egui::RichText::new("Preparing the pain map…").weak());
+    }
     ui.horizontal(|ui| {
         ui.checkbox(&mut state.settings.somatic, "Referred pain");
         legend_bar(ui, super::plugin::somatic_colour);
@@ -329,15 +332,7 @@ fn heat_panel_system(
         heat_commands: Vec::new(),
         scenario_commands: Vec::new(),
     };
-    // While the fields are computed the title says so: a line that came and went inside
-    // the window changed its height, and the anchored window left its old title bar
-    // painted above the new one.
-    let title = if state.ready {
-        "Pain map"
-    } else {
-        "Pain map (preparing…)"
-    };
-    egui::Window::new(title)
+    egui::Window::new("Pain map")
         .id(egui::Id::new("pain_map"))
         .default_open(true)
         .resizable(false)

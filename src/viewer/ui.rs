@@ -349,6 +349,10 @@ fn spawn_ui_camera(mut commands: Commands, mut settings: ResMut<EguiGlobalSettin
     commands.spawn((
         PrimaryEguiContext,
         Camera2d,
+        // Without MSAA the camera's clear lands on the texture egui draws into; with it the
+        // clear went to a multisampled texture that, with nothing else drawn, was never
+        // resolved, so a window that shrank left its old pixels behind.
+        Msaa::Off,
         RenderLayers::none(),
         Camera {
             order: 1,
