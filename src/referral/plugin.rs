@@ -203,9 +203,6 @@ pub fn pointer_plugin(app: &mut App) {
 fn report_readiness(
     heat: Res<SkinHeat>,
     referrals: Res<Referrals>,
-    shown: Res<ShownState>,
-    painting: Res<Painting>,
-    offscreen: Option<Res<crate::viewer::screenshot::OffscreenShot>>,
     overlays: Query<(), With<Overlay>>,
     waiting: Option<ResMut<crate::viewer::WaitingFor>>,
 ) {
@@ -213,17 +210,8 @@ fn report_readiness(
     if !waiting.0.contains(WAITING_LABEL) {
         return;
     }
-    // Once everything else is in place, with no source hot and nothing drawn the overlays
-    // would show nothing: an off-screen picture need not wait for the fields (0.7 s of a
-    // screenshot). Not a window: it compiles its pipelines while it runs, and its smoke
-    // test's frames would then pass before the model is drawn.
-    let nothing_to_show = offscreen.is_some()
-        && waiting.0.len() == 1
-        && super::intensities(&shown.state).is_empty()
-        && !painting.drawing.iter().any(|d| *d > 0.0);
-    let no_heat_map = nothing_to_show
-        || referrals.files.is_empty()
-        || heat.surface.as_ref().is_some_and(|s| s.is_empty());
+    let no_heat_map =
+        referrals.files.is_empty() || heat.surface.as_ref().is_some_and(|s| s.is_empty());
     // Overlays exist only once the fields are ready; their colours are written the frame
     // they appear.
     if no_heat_map || (heat.fields.is_some() && !overlays.is_empty() && !heat.heat.0.is_empty()) {
@@ -744,63 +732,6 @@ fn save_and_rank(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::viewer::WaitingFor;
-
-    /// An off-screen picture waits for the heat map only when it will show something: with
-    /// nothing hot and nothing drawn it goes ahead once all else is ready, without the
-    /// fields. A window always waits.
-    #[test]
-    fn a_picture_waits_for_the_heat_only_when_there_is_heat_to_show() {
-        let folder = crate::viewer::assets_dir().join(data::REFERRAL_FOLDER);
-        let (files, errors) = data::load_folder(&folder);
-        assert!(errors.is_empty() && !files.is_empty());
-        let waits = |others: &[&'static str], hot: bool, offscreen: bool| {
-            let mut app = App::new();
-            let mut shown = ShownState::default();
-            if hot {
-                let piriformis = crate::anatomy::Structure::from_gltf_name("piriformis_r");
-                shown
-                    .state
-                    .get_mut(piriformis.expect("a structure"))
-                    .tension_0_to_1 = 0.9;
-            }
-            app.insert_resource(SkinHeat::default())
-                .insert_resource(Referrals {
-                    files: files.clone(),
-                    ..Referrals::default()
-                })
-                .insert_resource(shown)
-                .insert_resource(Painting::default())
-                .insert_resource(WaitingFor(
-                    others.iter().copied().chain([WAITING_LABEL]).collect(),
-                ))
-                .add_systems(Update, report_readiness);
-            if offscreen {
-                app.insert_resource(crate::viewer::screenshot::OffscreenShot {
-                    out: "unused.png".into(),
-                    width_px: 64,
-                    height_px: 64,
-                    view: crate::viewer::camera::ViewPreset::Posterior,
-                    framing: crate::viewer::camera::Framing::default(),
-                });
-            }
-            app.update();
-            app.world()
-                .resource::<WaitingFor>()
-                .0
-                .contains(WAITING_LABEL)
-        };
-        assert!(!waits(&[], false, true), "nothing hot: no wait");
-        assert!(
-            waits(&["scenario"], false, true),
-            "the scenario may bring heat"
-        );
-        assert!(
-            waits(&[], true, true),
-            "a hot piriformis: wait for the fields"
-        );
-        assert!(waits(&[], false, false), "a window waits");
-    }
 
     #[test]
     fn overlays_draw_only_triangles_with_colour() {
