@@ -6,9 +6,9 @@
 //! Where a muscle or nerve lies against the hip bone and the femur at once (the iliopsoas
 //! over the joint, the gluteal fans by the trochanter), no single share of pelvis and thigh
 //! along its path keeps it out of both in every posture. There each vertex's share is
-//! fitted over the presets (each on its way from standing): of the shares that keep it
-//! clear of both bones in all of them, the one nearest its share along the path, then
-//! smoothed with its neighbours so the surface does not tear when the hip turns.
+//! fitted over the presets (each on its way from standing): the share that goes least
+//! into bone in its worst posture while staying close to its neighbours' shares, since
+//! neighbours that turn by different amounts fold the surface (see [`fit_shares`]).
 
 use bevy::math::{Affine3A, Mat4, Vec3};
 
