@@ -171,7 +171,12 @@ pub fn plugin(app: &mut App) {
         .add_systems(Startup, load_referrals)
         .add_systems(
             Update,
-            (start_fields, finish_fields, spawn_overlays)
+            (
+                start_fields,
+                start_precompute,
+                finish_fields,
+                spawn_overlays,
+            )
                 .chain()
                 .in_set(ViewerSystems::Derive),
         )
@@ -203,6 +208,9 @@ pub fn pointer_plugin(app: &mut App) {
 fn report_readiness(
     heat: Res<SkinHeat>,
     referrals: Res<Referrals>,
+    shown: Res<ShownState>,
+    painting: Res<Painting>,
+    offscreen: Option<Res<crate::viewer::screenshot::OffscreenShot>>,
     overlays: Query<(), With<Overlay>>,
     waiting: Option<ResMut<crate::viewer::WaitingFor>>,
 ) {
@@ -210,8 +218,10 @@ fn report_readiness(
     if !waiting.0.contains(WAITING_LABEL) {
         return;
     }
-    let no_heat_map =
-        referrals.files.is_empty() || heat.surface.as_ref().is_some_and(|s| s.is_empty());
+    let no_heat_map = referrals.files.is_empty()
+        || heat.surface.as_ref().is_some_and(|s| s.is_empty())
+        || offscreen_without_heat(offscreen.is_some(), Some(&waiting), &shown, &painting)
+            == Some(true);
     // Overlays exist only once the fields are ready; their colours are written the frame
     // they appear.
     if no_heat_map || (heat.fields.is_some() && !overlays.is_empty() && !heat.heat.0.is_empty()) {
@@ -279,15 +289,58 @@ fn start_fields(
             painting.status = Some(format!("{why}{kept}"));
         }
     }
-    let files = referrals.files.clone();
-    let for_task = surface.clone();
-    heat.task = Some(AsyncComputeTaskPool::get().spawn(async move {
-        let started = std::time::Instant::now();
-        let fields = field::precompute(&for_task, &files);
-        (fields, started.elapsed().as_secs_f32())
-    }));
     heat.surface = Some(surface);
     heat.skin = Some(entity);
+}
+
+/// Whether an off-screen picture will show no heat: everything else it waits for is in
+/// place, no source is hot and nothing is drawn. `None` while that is not known yet.
+fn offscreen_without_heat(
+    offscreen: bool,
+    waiting: Option<&crate::viewer::WaitingFor>,
+    shown: &ShownState,
+    painting: &Painting,
+) -> Option<bool> {
+    if !offscreen {
+        return Some(false);
+    }
+    let others_pending = waiting.is_some_and(|w| w.0.iter().any(|l| *l != WAITING_LABEL));
+    if others_pending {
+        return None;
+    }
+    Some(super::intensities(&shown.state).is_empty() && !painting.drawing.iter().any(|d| *d > 0.0))
+}
+
+/// Starts the fields' precompute on a background thread once the skin's surface is known;
+/// an off-screen picture that will show no heat never starts it (0.7 s of a screenshot), and
+/// one still waiting for its scenario starts it once that is in.
+fn start_precompute(
+    mut heat: ResMut<SkinHeat>,
+    referrals: Res<Referrals>,
+    shown: Res<ShownState>,
+    painting: Res<Painting>,
+    offscreen: Option<Res<crate::viewer::screenshot::OffscreenShot>>,
+    waiting: Option<Res<crate::viewer::WaitingFor>>,
+) {
+    if heat.task.is_some() || heat.fields.is_some() {
+        return;
+    }
+    let Some(surface) = heat.surface.clone() else {
+        return;
+    };
+    if surface.is_empty() {
+        return;
+    }
+    match offscreen_without_heat(offscreen.is_some(), waiting.as_deref(), &shown, &painting) {
+        Some(false) => {}
+        Some(true) | None => return,
+    }
+    let files = referrals.files.clone();
+    heat.task = Some(AsyncComputeTaskPool::get().spawn(async move {
+        let started = std::time::Instant::now();
+        let fields = field::precompute(&surface, &files);
+        (fields, started.elapsed().as_secs_f32())
+    }));
 }
 
 /// The skin mesh as a surface in world space.
@@ -732,6 +785,72 @@ fn save_and_rank(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::viewer::WaitingFor;
+
+    /// An off-screen picture waits for the heat map (and has its fields computed) only when
+    /// it will show something; a window always does.
+    #[test]
+    fn an_offscreen_picture_without_heat_skips_the_fields() {
+        let folder = crate::viewer::assets_dir().join(data::REFERRAL_FOLDER);
+        let (files, errors) = data::load_folder(&folder);
+        assert!(errors.is_empty() && !files.is_empty());
+        let run = |others: &[&'static str], hot: bool, offscreen: bool| {
+            let mut app = App::new();
+            app.add_plugins(TaskPoolPlugin::default());
+            let mut shown = ShownState::default();
+            if hot {
+                let piriformis = crate::anatomy::Structure::from_gltf_name("piriformis_r");
+                shown
+                    .state
+                    .get_mut(piriformis.expect("a structure"))
+                    .tension_0_to_1 = 0.9;
+            }
+            let surface = SkinSurface::new(
+                vec![Vec3::ZERO, Vec3::X * 0.01, Vec3::Y * 0.01],
+                &[0, 1, 2],
+                &[0.0, 0.0, 0.0],
+            );
+            app.insert_resource(SkinHeat {
+                surface: Some(Arc::new(surface)),
+                ..SkinHeat::default()
+            })
+            .insert_resource(Referrals {
+                files: files.clone(),
+                ..Referrals::default()
+            })
+            .insert_resource(shown)
+            .insert_resource(Painting::default())
+            .insert_resource(WaitingFor(
+                others.iter().copied().chain([WAITING_LABEL]).collect(),
+            ))
+            .add_systems(Update, (start_precompute, report_readiness).chain());
+            if offscreen {
+                app.insert_resource(crate::viewer::screenshot::OffscreenShot {
+                    out: "unused.png".into(),
+                    width_px: 64,
+                    height_px: 64,
+                    view: crate::viewer::camera::ViewPreset::Posterior,
+                    framing: crate::viewer::camera::Framing::default(),
+                });
+            }
+            app.update();
+            let waits = app
+                .world()
+                .resource::<WaitingFor>()
+                .0
+                .contains(WAITING_LABEL);
+            let computes = app.world().resource::<SkinHeat>().task.is_some();
+            (waits, computes)
+        };
+        assert_eq!(run(&[], false, true), (false, false), "nothing hot");
+        assert_eq!(
+            run(&["scenario"], false, true),
+            (true, false),
+            "decided later"
+        );
+        assert_eq!(run(&[], true, true), (true, true), "a hot piriformis");
+        assert_eq!(run(&[], false, false), (true, true), "a window");
+    }
 
     #[test]
     fn overlays_draw_only_triangles_with_colour() {
