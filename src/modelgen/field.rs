@@ -119,16 +119,13 @@ impl Slab {
         outside + radial.max(axial).min(0.0) - r
     }
 
-    fn bounds(&self) -> (Vec3, Vec3) {
+    fn bounds(&self) -> Aabb {
         let reach = self.half_width_m.max(self.half_depth_m)
             + (self.lower.0 - self.centre)
                 .length()
                 .max((self.upper.0 - self.centre).length())
             + 0.01;
-        (
-            self.centre - Vec3::splat(reach),
-            self.centre + Vec3::splat(reach),
-        )
+        Aabb::around(self.centre, reach)
     }
 }
 
@@ -194,30 +191,25 @@ impl Primitive {
     }
 
     /// Axis-aligned bounds of the solid.
-    pub fn bounds(&self) -> (Vec3, Vec3) {
+    pub fn bounds(&self) -> Aabb {
         match *self {
-            Primitive::Sphere { centre, radius_m } => (
-                centre - Vec3::splat(radius_m),
-                centre + Vec3::splat(radius_m),
-            ),
+            Primitive::Sphere { centre, radius_m } => Aabb::around(centre, radius_m),
             Primitive::Capsule {
                 a,
                 b,
                 radius_a_m,
                 radius_b_m,
-            } => {
-                let r = radius_a_m.max(radius_b_m);
-                (a.min(b) - Vec3::splat(r), a.max(b) + Vec3::splat(r))
+            } => Aabb {
+                min: a.min(b),
+                max: a.max(b),
             }
+            .grown(radius_a_m.max(radius_b_m)),
             Primitive::Ellipsoid {
                 centre, radii_m, ..
             }
             | Primitive::Cylinder {
                 centre, radii_m, ..
-            } => {
-                let r = radii_m.length();
-                (centre - Vec3::splat(r), centre + Vec3::splat(r))
-            }
+            } => Aabb::around(centre, radii_m.length()),
             Primitive::Slab(slab) => slab.bounds(),
         }
     }
@@ -321,10 +313,10 @@ impl Grid {
         self.origin + Vec3::new(x as f32, y as f32, z as f32) * self.voxel_m
     }
 
-    /// Sample index range covering `[min, max]`, clamped to the grid.
-    fn range(&self, min: Vec3, max: Vec3) -> Option<([u32; 3], [u32; 3])> {
-        let lo = ((min - self.origin) / self.voxel_m).floor();
-        let hi = ((max - self.origin) / self.voxel_m).ceil();
+    /// Sample index range covering a box, clamped to the grid.
+    fn range(&self, b: Aabb) -> Option<([u32; 3], [u32; 3])> {
+        let lo = ((b.min - self.origin) / self.voxel_m).floor();
+        let hi = ((b.max - self.origin) / self.voxel_m).ceil();
         let mut a = [0u32; 3];
         let mut b = [0u32; 3];
         for i in 0..3 {
@@ -347,16 +339,15 @@ impl Grid {
         // Evaluate the part only where it can matter: its bounds plus the blend and a
         // margin of voxels so surface nets sees exact values next to every crossing.
         let margin = k + 3.0 * self.voxel_m;
-        let Some((pmin, pmax)) = part
+        let Some(bounds) = part
             .primitives
             .iter()
             .map(Primitive::bounds)
-            .reduce(|(amin, amax), (bmin, bmax)| (amin.min(bmin), amax.max(bmax)))
+            .reduce(Aabb::union)
         else {
             return;
         };
-        let Some((lo, hi)) = self.range(pmin - Vec3::splat(margin), pmax + Vec3::splat(margin))
-        else {
+        let Some((lo, hi)) = self.range(bounds.grown(margin)) else {
             return;
         };
         let nx = (hi[0] - lo[0] + 1) as usize;
@@ -365,10 +356,7 @@ impl Grid {
         let ranges: Vec<Option<([u32; 3], [u32; 3])>> = part
             .primitives
             .iter()
-            .map(|prim| {
-                let (bmin, bmax) = prim.bounds();
-                self.range(bmin - Vec3::splat(margin), bmax + Vec3::splat(margin))
-            })
+            .map(|prim| self.range(prim.bounds().grown(margin)))
             .collect();
         // A z-slice per task: the minimum over primitives does not depend on their order
         // across slices, so the grid is the same for any thread count.
@@ -450,20 +438,22 @@ impl Grid {
     /// Applies `f(position, value) -> value` to every sample (in place), a z-slice per task:
     /// each sample is independent, so the result does not depend on the thread count.
     pub fn map(&mut self, f: impl Fn(Vec3, f32) -> f32 + Sync) {
+        // The values are taken out for the tasks to write while `point` reads the grid.
+        let mut values = std::mem::take(&mut self.values);
         let [nx, ny, _] = self.dims;
-        let (origin, voxel_m) = (self.origin, self.voxel_m);
-        self.values
+        let this = &*self;
+        values
             .par_chunks_mut(nx as usize * ny as usize)
             .enumerate()
             .for_each(|(z, slice)| {
                 for y in 0..ny {
                     for x in 0..nx {
                         let i = x as usize + nx as usize * y as usize;
-                        let p = origin + Vec3::new(x as f32, y as f32, z as f32) * voxel_m;
-                        slice[i] = f(p, slice[i]);
+                        slice[i] = f(this.point(x, y, z as u32), slice[i]);
                     }
                 }
             });
+        self.values = values;
     }
 }
 
@@ -483,6 +473,22 @@ impl Aabb {
         max: Vec3::splat(f32::NEG_INFINITY),
     };
 
+    /// The cube of half-size `reach_m` about `centre`.
+    pub fn around(centre: Vec3, reach_m: f32) -> Aabb {
+        Aabb {
+            min: centre - Vec3::splat(reach_m),
+            max: centre + Vec3::splat(reach_m),
+        }
+    }
+
+    /// The box grown by `by_m` on every side.
+    pub fn grown(self, by_m: f32) -> Aabb {
+        Aabb {
+            min: self.min - Vec3::splat(by_m),
+            max: self.max + Vec3::splat(by_m),
+        }
+    }
+
     /// Whether `p` lies in the box (edges included).
     pub fn contains(&self, p: Vec3) -> bool {
         p.cmpge(self.min).all() && p.cmple(self.max).all()
@@ -499,13 +505,16 @@ impl Aabb {
 
 /// Builds a grid for parts: bounds from the union parts, then every part in order.
 pub fn rasterize(parts: &[Part], voxel_m: f32) -> Grid {
-    let (min, max) = parts
+    let bounds = parts
         .iter()
         .filter(|p| matches!(p.blend, Blend::Union { .. }))
         .flat_map(|p| p.primitives.iter().map(Primitive::bounds))
-        .reduce(|(amin, amax), (bmin, bmax)| (amin.min(bmin), amax.max(bmax)))
-        .unwrap_or((Vec3::ZERO, Vec3::ZERO));
-    let mut grid = Grid::new(min, max, voxel_m);
+        .reduce(Aabb::union)
+        .unwrap_or(Aabb {
+            min: Vec3::ZERO,
+            max: Vec3::ZERO,
+        });
+    let mut grid = Grid::new(bounds.min, bounds.max, voxel_m);
     for part in parts {
         grid.apply(part);
     }

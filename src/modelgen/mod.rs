@@ -240,28 +240,40 @@ impl HipFit<'_> {
     /// helpers; for a muscle or nerve of one side, the share of its vertices near that hip
     /// fitted to keep them out of bone (see [`hip`]).
     fn weights(&self, s: Structure, mesh: &TriMesh, path: Vec<JointWeights>) -> Vec<JointWeights> {
-        if s.side == Side::Midline {
-            return path.iter().map(|w| hip::through_helpers(w, None)).collect();
-        }
+        let shares = self.fitted_shares(s, mesh, &path);
+        path.iter()
+            .zip(shares)
+            .map(|(w, share)| hip::through_helpers(w, share.map(|t| (s.side, t))))
+            .collect()
+    }
+
+    /// The thigh share fitted for each vertex near the hip of `s`'s side; none for a
+    /// midline structure (or a model without the hip's bones).
+    fn fitted_shares(
+        &self,
+        s: Structure,
+        mesh: &TriMesh,
+        path: &[JointWeights],
+    ) -> Vec<Option<f32>> {
         let grid = |kind: StructureKind, side: Side| {
             self.bones
                 .iter()
                 .find(|(t, _)| t.kind == kind && t.side == side)
                 .map(|(_, g)| g)
         };
-        let (Some(hip_bone), Some(sacrum), Some(femur)) = (
+        let (Side::Left | Side::Right, Some(hip_bone), Some(sacrum), Some(femur)) = (
+            s.side,
             grid(StructureKind::HipBone, s.side),
             grid(StructureKind::Sacrum, Side::Midline),
             grid(StructureKind::Femur, s.side),
         ) else {
-            return path.iter().map(|w| hip::through_helpers(w, None)).collect();
+            return vec![None; path.len()];
         };
         let pelvis = |p: Vec3| hip_bone.sample(p).min(sacrum.sample(p));
         let femur = |p: Vec3| femur.sample(p);
         let prior: Vec<Option<f32>> = path.iter().map(|w| hip::thigh_share(w, s.side)).collect();
-        let shares = hip::fit_shares(
-            &mesh.positions,
-            &mesh.indices,
+        hip::fit_shares(
+            mesh,
             &prior,
             s.side,
             self.poses,
@@ -269,11 +281,7 @@ impl HipFit<'_> {
                 pelvis: &pelvis,
                 femur: &femur,
             },
-        );
-        path.iter()
-            .zip(shares)
-            .map(|(w, share)| hip::through_helpers(w, share.map(|t| (s.side, t))))
-            .collect()
+        )
     }
 }
 
@@ -927,12 +935,12 @@ fn bed_field<'a>(under: impl Iterator<Item = &'a GeneratedStructure>) -> Option<
                 }),
         );
     }
-    let (min, max) = points
+    let bounds = points
         .iter()
         .map(Primitive::bounds)
-        .reduce(|(a0, a1), (b0, b1)| (a0.min(b0), a1.max(b1)))?;
-    let reach = Vec3::splat(BED_REACH_M);
-    let mut grid = Grid::new(min - reach, max + reach, BED_VOXEL_M);
+        .reduce(Aabb::union)?
+        .grown(BED_REACH_M);
+    let mut grid = Grid::new(bounds.min, bounds.max, BED_VOXEL_M);
     grid.apply(&Part::union(points, BED_REACH_M));
     Some(grid)
 }
