@@ -1072,9 +1072,7 @@ fn muscle_ends_reach_their_measured_origin_and_insertion() {
                 let d = if inside.contains(end.position_m) {
                     0.0
                 } else {
-                    m.triangles()
-                        .map(|t| point_triangle_distance(end.position_m, t))
-                        .fold(f32::MAX, f32::min)
+                    distance_to_mesh_m(end.position_m, m)
                 };
                 max = max.max(d);
                 report.push(format!("{s} {name} {}: {:.1} mm", end.name, d * 1000.0));
@@ -1123,10 +1121,6 @@ fn crossings(mesh: &TriMesh, origin: Vec3, dir: Vec3) -> Vec<f32> {
     hits
 }
 
-fn point_triangle_distance(p: Vec3, t: [Vec3; 3]) -> f32 {
-    (p - hipback::modelgen::mesh::closest_point_on_triangle(p, t)).length()
-}
-
 #[test]
 fn no_muscle_or_nerve_vertex_lies_more_than_2_mm_inside_bone() {
     let bones: Vec<(Structure, InsideTester, &TriMesh)> = Structure::all()
@@ -1139,10 +1133,7 @@ fn no_muscle_or_nerve_vertex_lies_more_than_2_mm_inside_bone() {
         for p in &d.mesh.positions {
             for (b, tester, bone) in &bones {
                 if tester.contains(*p) {
-                    let depth = bone
-                        .triangles()
-                        .map(|t| point_triangle_distance(*p, t))
-                        .fold(f32::MAX, f32::min);
+                    let depth = distance_to_mesh_m(*p, bone);
                     if depth > worst.0 {
                         worst = (depth, format!("{name} inside {b}"));
                     }
@@ -2076,10 +2067,7 @@ fn no_muscle_vertex_passes_more_than_2_mm_into_bone_in_any_posture() {
                 for (i, p) in posed.iter().enumerate() {
                     let q = to_rest.transform_point3(*p);
                     if tester.contains(q) {
-                        let depth = bone_mesh
-                            .triangles()
-                            .map(|t| point_triangle_distance(q, t))
-                            .fold(f32::MAX, f32::min);
+                        let depth = distance_to_mesh_m(q, bone_mesh);
                         if depth > worst.0 {
                             // Where the vertex sits at rest (from the hip joint centre of its
                             // side) and its skin weights: what a fix of the weights needs.
@@ -2151,9 +2139,7 @@ fn crest_points(crest: &[Vec3], from: usize, to: usize, step_m: f32) -> Vec<Vec3
 
 /// The distance from `p` to a mesh's surface.
 fn distance_to_mesh_m(p: Vec3, m: &TriMesh) -> f32 {
-    m.triangles()
-        .map(|t| point_triangle_distance(p, t))
-        .fold(f32::MAX, f32::min)
+    m.closest_point(p).map_or(f32::MAX, |q| q.distance(p))
 }
 
 /// The least distance between a mesh's vertices and another mesh's surface.

@@ -12,8 +12,10 @@
 
 use bevy::math::{Affine3A, Mat4, Vec3};
 
+use super::mesh::TriMesh;
 use super::sweep::{
     JOINT_FEMUR_L, JOINT_FEMUR_R, JOINT_HIP_HALF_L, JOINT_HIP_HALF_R, JOINT_PELVIS, JointWeights,
+    femur_joint,
 };
 use crate::anatomy::Side;
 use crate::posture::data::PostureFile;
@@ -44,8 +46,8 @@ const STEPS_TO_PRESET: usize = 4;
 /// The postures the hip's weights are fitted over: every preset, and the way there from
 /// standing in equal steps, with the hip centres they turn about.
 pub struct HipPoses {
-    /// The hip joint centres, left and right.
-    pub centres_m: [Vec3; 2],
+    /// Where the joints turn.
+    pub skeleton: Skeleton,
     /// The rig's motion in each posture.
     pub poses: Vec<Pose>,
 }
@@ -72,27 +74,20 @@ impl HipPoses {
             })
             .collect();
         HipPoses {
-            centres_m: skeleton.hip_centres_m,
+            skeleton: *skeleton,
             poses,
-        }
-    }
-
-    fn centre(&self, side: Side) -> Vec3 {
-        if side == Side::Left {
-            self.centres_m[0]
-        } else {
-            self.centres_m[1]
         }
     }
 }
 
 /// The joint indices of one hip: its femur and its half-turn helper.
 fn hip_joints(side: Side) -> (usize, usize) {
-    if side == Side::Left {
-        (JOINT_FEMUR_L, JOINT_HIP_HALF_L)
+    let half = if side == Side::Left {
+        JOINT_HIP_HALF_L
     } else {
-        (JOINT_FEMUR_R, JOINT_HIP_HALF_R)
-    }
+        JOINT_HIP_HALF_R
+    };
+    (femur_joint(side), half)
 }
 
 /// The thigh's share (0 … 1) of a vertex that moves only with the pelvis and the femur of
@@ -159,18 +154,17 @@ pub struct HipBones<'a> {
 /// and that femur (`prior`: its share along the path, from [`thigh_share`]); the others
 /// stay `None`. Each fitted vertex takes the share that costs least: going deeper than
 /// 0.8 mm into bone in its worst posture costs steeply, and so does a share
-/// unlike its neighbours' (`indices`, the mesh's triangles), since neighbours that turn by
+/// unlike its neighbours' (along the mesh's edges), since neighbours that turn by
 /// different amounts fold the surface; a pass sets each vertex in turn, from the shares
 /// nearest the path's.
 pub fn fit_shares(
-    positions: &[Vec3],
-    indices: &[u32],
+    mesh: &TriMesh,
     prior: &[Option<f32>],
     side: Side,
     poses: &HipPoses,
     bones: &HipBones,
 ) -> Vec<Option<f32>> {
-    let centre = poses.centre(side);
+    let centre = poses.skeleton.hip_centre(side);
     let motions: Vec<[Mat4; 3]> = poses
         .poses
         .iter()
@@ -213,7 +207,7 @@ pub fn fit_shares(
     // What going into bone costs at each share, for each vertex fitted.
     let bone_cost: Vec<Option<Vec<f32>>> = {
         use rayon::prelude::*;
-        positions
+        mesh.positions
             .par_iter()
             .zip(prior)
             .map(|(p, prior)| {
@@ -229,24 +223,14 @@ pub fn fit_shares(
             })
             .collect()
     };
-    let mut neighbours: Vec<Vec<u32>> = vec![Vec::new(); positions.len()];
-    for tri in indices.chunks_exact(3) {
-        for (a, b) in [(0, 1), (1, 2), (2, 0)] {
-            neighbours[tri[a] as usize].push(tri[b]);
-            neighbours[tri[b] as usize].push(tri[a]);
-        }
-    }
-    for list in &mut neighbours {
-        list.sort_unstable();
-        list.dedup();
-    }
+    let neighbours = mesh.neighbours();
     let mut fitted: Vec<Option<f32>> = bone_cost
         .iter()
         .zip(prior)
         .map(|(cost, prior)| cost.as_ref().and(*prior))
         .collect();
     for _ in 0..FIT_PASSES {
-        for i in 0..positions.len() {
+        for i in 0..mesh.positions.len() {
             let Some(cost) = &bone_cost[i] else { continue };
             let around: Vec<f32> = neighbours[i]
                 .iter()
@@ -357,7 +341,7 @@ mod tests {
             shares: [0.0; 6],
         };
         let poses = HipPoses {
-            centres_m: skeleton.hip_centres_m,
+            skeleton,
             poses: (1..=6)
                 .map(|k| {
                     let p = Posture {
@@ -388,8 +372,11 @@ mod tests {
             .map(|k| Vec3::new(0.002 * k as f32, -0.02, 0.028))
             .collect();
         let prior = vec![Some(0.5); positions.len()];
-        let indices = [0, 1, 2, 1, 3, 2, 2, 3, 4];
-        let fitted = fit_shares(&positions, &indices, &prior, Side::Left, &poses, &bones);
+        let sheet = TriMesh {
+            positions: positions.clone(),
+            indices: vec![0, 1, 2, 1, 3, 2, 2, 3, 4],
+        };
+        let fitted = fit_shares(&sheet, &prior, Side::Left, &poses, &bones);
         let depth_at = |p: Vec3, share: f32| {
             poses
                 .poses
@@ -415,14 +402,11 @@ mod tests {
             );
         }
         // Far from the hip, or not a pelvis–femur blend: not fitted.
-        let far = fit_shares(
-            &[Vec3::new(0.0, 0.2, 0.0), Vec3::new(0.0, -0.02, 0.028)],
-            &[],
-            &[Some(0.5), None],
-            Side::Left,
-            &poses,
-            &bones,
-        );
+        let apart = TriMesh {
+            positions: vec![Vec3::new(0.0, 0.2, 0.0), Vec3::new(0.0, -0.02, 0.028)],
+            indices: Vec::new(),
+        };
+        let far = fit_shares(&apart, &[Some(0.5), None], Side::Left, &poses, &bones);
         assert_eq!(far, vec![None, None]);
     }
 }

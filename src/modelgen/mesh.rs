@@ -140,7 +140,7 @@ impl TriMesh {
     }
 
     /// Sorted, de-duplicated neighbours of every vertex.
-    fn neighbours(&self) -> Vec<Vec<u32>> {
+    pub fn neighbours(&self) -> Vec<Vec<u32>> {
         let mut n: Vec<Vec<u32>> = vec![Vec::new(); self.positions.len()];
         for t in self.indices.chunks_exact(3) {
             for (a, b) in [(t[0], t[1]), (t[1], t[2]), (t[2], t[0])] {

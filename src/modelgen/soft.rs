@@ -7,8 +7,7 @@ use super::bones::lateral;
 use super::data::{Anatomy, BodyFrame, PathPoint};
 use super::spine::Spine;
 use super::sweep::{
-    GuidePoint, JOINT_FEMUR_L, JOINT_FEMUR_R, JOINT_PELVIS, JOINT_VERTEBRAE, SweepSample,
-    SweepSpec, fusiform, sweep,
+    GuidePoint, JOINT_PELVIS, JOINT_VERTEBRAE, SweepSample, SweepSpec, femur_joint, fusiform, sweep,
 };
 use crate::anatomy::{NerveVariant, PiriformisPassage, Side, StructureKind};
 use crate::files::FileError;
@@ -18,8 +17,7 @@ fn joint_of(p: &PathPoint, side: Side, spine: &Spine) -> usize {
         BodyFrame::Pelvis => JOINT_PELVIS,
         // A point on the lumbar spine moves with the vertebra beside it.
         BodyFrame::Torso => spine.joint_at(p.position_m.y),
-        BodyFrame::Femur if side == Side::Left => JOINT_FEMUR_L,
-        BodyFrame::Femur => JOINT_FEMUR_R,
+        BodyFrame::Femur => femur_joint(side),
     }
 }
 

@@ -23,6 +23,15 @@ pub const JOINT_HIP_HALF_L: usize = 9;
 /// Joint index of the right hip's half-turn helper.
 pub const JOINT_HIP_HALF_R: usize = 10;
 
+/// Joint index of the femur of `side` (the right one for the midline, which has none).
+pub fn femur_joint(side: crate::anatomy::Side) -> usize {
+    if side == crate::anatomy::Side::Left {
+        JOINT_FEMUR_L
+    } else {
+        JOINT_FEMUR_R
+    }
+}
+
 /// Weights over the rig joints (sum 1).
 pub type JointWeights = [f32; JOINT_COUNT];
 
