@@ -141,7 +141,7 @@ fn resolution(kind: StructureKind) -> Resolution {
         StructureKind::GluteusMinimus => (0.0015, 1100, 20),
         StructureKind::Piriformis => (0.0010, 700, 8),
         StructureKind::PsoasMajor => (0.0018, 1400, 8),
-        StructureKind::Iliacus => (0.0015, 1100, 12),
+        StructureKind::Iliacus => (0.0015, 1600, 12),
         StructureKind::SciaticNerve => (0.0009, 1500, 6),
         StructureKind::SacroiliacJoint => (0.0007, 400, 4),
         StructureKind::Skin => (0.0048, 40_600, 14),
@@ -385,14 +385,15 @@ fn soft_structure(
 /// fascicle bundle.
 const FIBRE_BAND_PERIOD_M: f32 = 0.025;
 
-/// How many light and dark band pairs run across a muscle: as many as fit its widest
-/// section, at least two.
+/// How many light and dark band pairs run across a muscle: as many as fit its typical
+/// (median) section, at least two. Not its widest: a fan's bands converge with its fibres,
+/// and as many as fit the broad end would crowd into stripes finer than the mesh where it
+/// narrows.
 fn fibre_bands(samples: &[SweepSample]) -> f32 {
-    let widest_m = samples
-        .iter()
-        .map(|s| 2.0 * s.half_width_m)
-        .fold(0.0f32, f32::max);
-    (widest_m / FIBRE_BAND_PERIOD_M).round().max(2.0)
+    let mut widths_m: Vec<f32> = samples.iter().map(|s| 2.0 * s.half_width_m).collect();
+    widths_m.sort_by(f32::total_cmp);
+    let median_m = widths_m.get(widths_m.len() / 2).copied().unwrap_or(0.0);
+    (median_m / FIBRE_BAND_PERIOD_M).round().max(2.0)
 }
 
 /// Fibre striping for muscles: light and dark bands that run along the fibres (the

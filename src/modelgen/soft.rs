@@ -375,29 +375,39 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
             // of the fossa), the middle line through the measured origin.
             let centre = points(a, "iliacus", side, 3)?;
             let inner_lip = |x: f32| -> Result<Vec3, FileError> {
-                Ok(crest_at(x)? - lat * 0.008 - Vec3::Y * 0.004)
+                Ok(crest_at(x)? - lat * 0.008 + Vec3::Y * 0.002)
             };
             let brim = centre[1].position_m;
-            // Where each line starts on the crest (a fractional landmark index) and how far in
-            // front of the measured line (+Z) it passes the brim, so the fan does not twist.
-            let lines = [(2.0, 0.012), (5.0, 0.0), (8.0, -0.012)];
+            // Seven lines from the crest, from just behind the ASIS (landmark 1.5) to the back
+            // of the fossa (7), so the fan's top follows the crest's curve instead of its
+            // chord, its fibres converging on the brim. Front to back, each passes the brim a
+            // little further back (+Z is forward) so the fan does not twist, 2 mm in front of
+            // the measured point: the tendon lies on the hip's capsule, which the model has no
+            // mesh for. Each bows into the fossa as the middle line does, which passes through
+            // the measured origin.
+            let starts: Vec<f32> = (0..7).map(|i| 1.5 + 5.5 * i as f32 / 6.0).collect();
+            let at_brim = |spread: f32| brim + Vec3::Z * (spread + 0.002) - lat * 0.004;
+            let middle = inner_lip(4.0)?;
+            let chord = at_brim(0.0) - middle;
+            let origin_at = (centre[0].position_m - middle).dot(chord) / chord.length_squared();
+            let bow = centre[0].position_m - (middle + chord * origin_at);
             let mut guides = Vec::new();
-            for (x, spread) in lines {
-                let mut g = vec![pelvis_point(inner_lip(x)?)];
-                if spread == 0.0 {
-                    g.push(pelvis_point(centre[0].position_m));
-                }
-                g.push(pelvis_point(brim + Vec3::Z * spread - lat * 0.004));
+            for (k, x) in starts.iter().enumerate() {
+                let spread = 0.012 - 0.024 * k as f32 / (starts.len() - 1) as f32;
+                let lip = inner_lip(*x)?;
+                let mut g = vec![pelvis_point(lip)];
+                g.push(pelvis_point(lip.lerp(at_brim(spread), origin_at) + bow));
+                g.push(pelvis_point(at_brim(spread)));
                 g.extend(guide(&centre[2..], side, &spine));
                 guides.push(g);
             }
             let ht = |u: f32, t: f32| {
                 let edge = 0.45 + 0.55 * (1.0 - u * u).max(0.0).sqrt();
-                (fusiform(t.powf(0.8), 0.003, 0.0125, 0.6) * edge).max(0.002)
+                (fusiform(t.powf(0.8), 0.003, 0.0105, 0.6) * edge).max(0.002)
             };
             sweep(&SweepSpec {
                 guides,
-                spread: (0.12, 0.0),
+                spread: (0.36, 0.0),
                 half_thickness_m: &ht,
                 width_hint: Vec3::Z,
                 min_step_m: 0.0015,
