@@ -3,13 +3,16 @@
 
 use std::num::NonZeroU8;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bevy::asset::RenderAssetUsages;
 use bevy::camera::RenderTarget;
 use bevy::core_pipeline::tonemapping::Tonemapping;
 use bevy::prelude::*;
-use bevy::render::render_resource::TextureFormat;
+use bevy::render::render_resource::{PipelineCache, TextureFormat};
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use bevy::render::{Render, RenderApp, RenderSystems};
 
 use super::camera::{Framing, MainCamera, ViewPreset, preset_transform, projection};
 use super::look;
@@ -73,6 +76,8 @@ pub struct OffscreenCamera {
 struct CaptureProgress {
     frames: u32,
     frames_since_ready: u32,
+    /// Frames of a window, once ready, in which pipelines were still compiling.
+    frames_compiling: u32,
     requested: bool,
     started_secs: Option<f64>,
 }
@@ -160,8 +165,29 @@ pub fn offscreen_plugin(app: &mut App) {
 
 /// The window smoke test.
 pub fn smoke_plugin(app: &mut App) {
-    app.init_resource::<CaptureProgress>()
+    let compiling = PipelinesCompiling::default();
+    if let Some(render_app) = app.get_sub_app_mut(RenderApp) {
+        render_app.insert_resource(compiling.clone()).add_systems(
+            Render,
+            count_compiling_pipelines.in_set(RenderSystems::Cleanup),
+        );
+    }
+    app.insert_resource(compiling)
+        .init_resource::<CaptureProgress>()
         .add_systems(Update, drive_smoke_test);
+}
+
+/// How many render pipelines were still compiling after the last rendered frame, shared by
+/// the main and render worlds. A window compiles its pipelines in the background and draws
+/// nothing with a pipeline until it is ready: on a busy machine that took more than the
+/// smoke test's frames, and it saved an empty window.
+#[derive(Resource, Clone, Default)]
+struct PipelinesCompiling(Arc<AtomicUsize>);
+
+fn count_compiling_pipelines(cache: Res<PipelineCache>, compiling: Res<PipelinesCompiling>) {
+    compiling
+        .0
+        .store(cache.waiting_pipelines().count(), Ordering::Relaxed);
 }
 
 fn spawn_offscreen_camera(
@@ -280,6 +306,7 @@ fn drive_smoke_test(
     state: Res<ModelState>,
     waiting: Res<super::WaitingFor>,
     smoke: Res<SmokeTest>,
+    compiling: Res<PipelinesCompiling>,
     time: Res<Time<Real>>,
     cameras: Query<&Camera, With<MainCamera>>,
     mut exit: MessageWriter<AppExit>,
@@ -293,9 +320,14 @@ fn drive_smoke_test(
         exit.write(failure_exit());
         return;
     }
-    // Frames count from when everything is ready (the model, and what capabilities prepare),
-    // as the off-screen path does, so a short run never saves a window still loading.
+    // Only frames drawn once everything is ready (the model, and what capabilities prepare,
+    // as the off-screen path waits for) with no pipeline still compiling count, so a short
+    // run never saves a window still loading or not yet drawn.
     if !ready_or_exit(&state, &waiting, &mut exit) {
+        return;
+    }
+    if compiling.0.load(Ordering::Relaxed) > 0 {
+        progress.frames_compiling += 1;
         return;
     }
     progress.frames_since_ready += 1;
@@ -310,8 +342,9 @@ fn drive_smoke_test(
         let frames = progress.frames_since_ready.saturating_sub(1).max(1);
         let mean_ms = (time.elapsed_secs_f64() - start) * 1000.0 / f64::from(frames);
         println!(
-            "smoke: {} frames rendered ({} after ready), mean frame time {mean_ms:.1} ms",
-            progress.frames, progress.frames_since_ready
+            "smoke: {} frames rendered ({} after ready and compiled, {} waiting for pipelines \
+             to compile), mean frame time {mean_ms:.1} ms",
+            progress.frames, progress.frames_since_ready, progress.frames_compiling
         );
     }
     // Where the 3D view lies in the window (physical pixels), so the test can look there.
