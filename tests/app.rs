@@ -2101,7 +2101,7 @@ fn the_heat_follows_the_scenario_on_the_skin() {
         .iter(app.world())
         .map(|(o, m, v)| (*o, m.0.clone(), *v))
         .collect();
-    assert_eq!(overlays.len(), 3);
+    assert_eq!(overlays.len(), 2);
     let heat = app.world().resource::<SkinHeat>();
     let surface = heat.surface.clone().unwrap();
     let buttock = surface.vertices_of(
@@ -2122,11 +2122,10 @@ fn the_heat_follows_the_scenario_on_the_skin() {
         let alpha =
             buttock.iter().map(|v| colours[*v as usize][3]).sum::<f32>() / buttock.len() as f32;
         match overlay {
-            Overlay::Somatic => {
-                assert!(alpha > 0.2, "somatic alpha {alpha}");
+            Overlay::Heat => {
+                assert!(alpha > 0.2, "heat alpha {alpha} on the buttock");
                 assert_eq!(visibility, Visibility::Inherited);
             }
-            Overlay::Neuropathic => assert_eq!(visibility, Visibility::Inherited),
             Overlay::Drawing => assert_eq!(visibility, Visibility::Hidden),
         }
     }
@@ -2136,17 +2135,43 @@ fn the_heat_follows_the_scenario_on_the_skin() {
     settle(&mut app, 10);
     let writes = app.world().resource::<AssetWrites>();
     assert_eq!((writes.materials, writes.meshes), (0, 0));
-    // Switching a layer off hides its overlay.
+    // Switching the referred-pain layer off fades the buttock (most of its heat there is
+    // referred pain); switching off nerve symptoms too hides the overlay.
+    let buttock_alpha = |app: &mut App| {
+        let mut q = app.world_mut().query::<(&Overlay, &Mesh3d, &Visibility)>();
+        let (_, handle, visibility) = q
+            .iter(app.world())
+            .find(|(o, _, _)| **o == Overlay::Heat)
+            .map(|(o, m, v)| (*o, m.0.clone(), *v))
+            .unwrap();
+        let meshes = app.world().resource::<Assets<Mesh>>();
+        let Some(VertexAttributeValues::Float32x4(colours)) = meshes
+            .get(&handle)
+            .unwrap()
+            .attribute(Mesh::ATTRIBUTE_COLOR)
+        else {
+            panic!("the heat overlay has no colours");
+        };
+        let alpha =
+            buttock.iter().map(|v| colours[*v as usize][3]).sum::<f32>() / buttock.len() as f32;
+        (alpha, visibility)
+    };
+    let (both, _) = buttock_alpha(&mut app);
     app.world_mut()
         .resource_mut::<hipback::referral::plugin::HeatSettings>()
         .somatic = false;
     app.update();
-    let mut q = app.world_mut().query::<(&Overlay, &Visibility)>();
-    for (overlay, visibility) in q.iter(app.world()) {
-        if *overlay == Overlay::Somatic {
-            assert_eq!(*visibility, Visibility::Hidden);
-        }
-    }
+    let (alpha, visibility) = buttock_alpha(&mut app);
+    assert!(
+        alpha < 0.5 * both,
+        "buttock alpha {alpha} without referred pain, {both} with it"
+    );
+    assert_eq!(visibility, Visibility::Inherited);
+    app.world_mut()
+        .resource_mut::<hipback::referral::plugin::HeatSettings>()
+        .neuropathic = false;
+    app.update();
+    assert_eq!(buttock_alpha(&mut app).1, Visibility::Hidden);
 }
 
 #[test]
