@@ -139,6 +139,7 @@ fn off_screen_app(options: &AppOptions) -> App {
 pub fn offscreen_app(options: &AppOptions, shot: OffscreenShot) -> App {
     let mut app = off_screen_app(options);
     app.insert_resource(shot)
+        .insert_resource(viewer::pick_proxy::NoPointer)
         .add_plugins(screenshot::offscreen_plugin);
     app
 }
@@ -147,7 +148,9 @@ pub fn offscreen_app(options: &AppOptions, shot: OffscreenShot) -> App {
 /// PNG frames), exits.
 pub fn record_app(options: &AppOptions, recording: Recording) -> App {
     let mut app = off_screen_app(options);
-    app.insert_resource(recording).add_plugins(record::plugin);
+    app.insert_resource(recording)
+        .insert_resource(viewer::pick_proxy::NoPointer)
+        .add_plugins(record::plugin);
     app
 }
 
