@@ -76,20 +76,23 @@ pub struct OffscreenCamera {
 struct CaptureProgress {
     frames: u32,
     frames_since_ready: u32,
-    /// Frames of a window, once ready, in which pipelines were still compiling.
+    /// Frames, once ready, in which pipelines were still compiling.
     frames_compiling: u32,
+    /// Whether frames without the camera followed the last warm-up.
+    warm_up_again: bool,
     requested: bool,
     started_secs: Option<f64>,
 }
 
-/// Frames rendered before the one captured, once the camera is on. The off-screen apps
-/// compile pipelines synchronously (bevy#21600), so the first frame is not blank; but it is
-/// not complete either: the first frame after the camera turns on showed the tensed muscles
+/// Frames rendered before the one captured, once the camera is on. A screenshot waits after
+/// them until its pipelines have compiled (the recorder and the benchmark compile them
+/// synchronously, bevy#21600), so the frame is not blank; but the first one is not complete
+/// either: the first frame after the camera turns on showed the tensed muscles
 /// slightly off (about 1 200 pixels of a 640x400 picture, up to 37/255), while the 2nd, 3rd
 /// and 6th frames were identical, pixel for pixel. The warm-up frame draws into a single
 /// pixel ([`RenderThisFrame::WarmUp`]): the picture after it is identical, pixel for pixel,
 /// and at 1280x720 on lavapipe the warm-up costs about half a full frame instead of a whole
-/// one (most of it compiling the pipelines).
+/// one.
 pub const WARM_UP_FRAMES: u32 = 1;
 
 /// Whether and how the off-screen camera renders this frame: the capture drivers ask for each
@@ -159,12 +162,27 @@ pub fn offscreen_plugin(app: &mut App) {
         });
     }
     app.init_resource::<CaptureProgress>()
-        .add_plugins(offscreen_camera_plugin)
+        .add_plugins((offscreen_camera_plugin, count_compiling_plugin))
         .add_systems(Update, drive_offscreen_capture);
 }
 
 /// The window smoke test.
 pub fn smoke_plugin(app: &mut App) {
+    app.add_plugins(count_compiling_plugin)
+        .init_resource::<CaptureProgress>()
+        .add_systems(Update, drive_smoke_test);
+}
+
+/// How many render pipelines were still compiling after the last rendered frame, shared by
+/// the main and render worlds. A window (and a screenshot, see
+/// [`crate::app::PipelineCompilation`]) compiles its pipelines in the background and draws
+/// nothing with a pipeline until it is ready: on a busy machine that took more than the
+/// smoke test's frames, and it saved an empty window.
+#[derive(Resource, Clone, Default)]
+struct PipelinesCompiling(Arc<AtomicUsize>);
+
+/// Keeps [`PipelinesCompiling`] up to date.
+fn count_compiling_plugin(app: &mut App) {
     let compiling = PipelinesCompiling::default();
     if let Some(render_app) = app.get_sub_app_mut(RenderApp) {
         render_app.insert_resource(compiling.clone()).add_systems(
@@ -172,17 +190,8 @@ pub fn smoke_plugin(app: &mut App) {
             count_compiling_pipelines.in_set(RenderSystems::Cleanup),
         );
     }
-    app.insert_resource(compiling)
-        .init_resource::<CaptureProgress>()
-        .add_systems(Update, drive_smoke_test);
+    app.insert_resource(compiling);
 }
-
-/// How many render pipelines were still compiling after the last rendered frame, shared by
-/// the main and render worlds. A window compiles its pipelines in the background and draws
-/// nothing with a pipeline until it is ready: on a busy machine that took more than the
-/// smoke test's frames, and it saved an empty window.
-#[derive(Resource, Clone, Default)]
-struct PipelinesCompiling(Arc<AtomicUsize>);
 
 fn count_compiling_pipelines(cache: Res<PipelineCache>, compiling: Res<PipelinesCompiling>) {
     compiling
@@ -262,6 +271,7 @@ fn drive_offscreen_capture(
     waiting: Res<super::WaitingFor>,
     target: Res<TargetImage>,
     shot: Res<OffscreenShot>,
+    compiling: Res<PipelinesCompiling>,
     time: Res<Time<Real>>,
     mut render: ResMut<RenderThisFrame>,
     mut exit: MessageWriter<AppExit>,
@@ -285,11 +295,28 @@ fn drive_offscreen_capture(
     if !ready || progress.requested {
         return;
     }
+    // After the warm-up has asked for every pipeline the picture needs, wait (rendering
+    // nothing) until they have compiled in the background, then warm up again: frames
+    // without the camera leave the next one as incomplete as a first (the tensed muscles
+    // off, as above).
+    if progress.frames_since_ready >= WARM_UP_FRAMES && compiling.0.load(Ordering::Relaxed) > 0 {
+        progress.frames_compiling += 1;
+        progress.warm_up_again = true;
+        return;
+    }
+    if std::mem::take(&mut progress.warm_up_again) {
+        *render = RenderThisFrame::WarmUp;
+        return;
+    }
     progress.frames_since_ready += 1;
     if progress.frames_since_ready <= WARM_UP_FRAMES {
         *render = RenderThisFrame::WarmUp;
         return;
     }
+    debug!(
+        "{} frames waited for pipelines to compile",
+        progress.frames_compiling
+    );
     *render = RenderThisFrame::Full;
     progress.requested = true;
     let out = shot.out.clone();
