@@ -151,7 +151,7 @@ pub(super) fn plugin(app: &mut App) {
 
 /// An app with no pointer (an off-screen picture or recording): nothing is picked, so no
 /// proxies are built. Simplifying the 39 meshes took about 0.1 s of a screenshot's start,
-/// on the one core its pipeline compilation left free of nothing else.
+/// with nothing else running beside it.
 #[derive(Resource, Clone, Copy, Debug, Default)]
 pub struct NoPointer;
 
