@@ -3,8 +3,9 @@
 //!
 //! The data ([`data`]) and the maths ([`field`], and the helpers here: the skin read from a
 //! glb, the sources' intensities from the scenario state, mean heat per region) are plain
-//! Rust; [`plugin`] precomputes the fields in the background, colours two overlays on the
-//! skin (somatic and nerve symptoms), shows what is under the pointer and runs paint mode.
+//! Rust; [`plugin`] precomputes the fields in the background, colours an overlay on the skin
+//! (nerve symptoms composited over referred pain) and another for the drawing, shows what is
+//! under the pointer and runs paint mode.
 
 pub mod data;
 pub mod drawing;

@@ -565,8 +565,9 @@ pub fn over(above: [f32; 4], below: [f32; 4], opacity: f32) -> [f32; 4] {
 
 /// Writes an overlay's vertex colours, and draws only its triangles that show any colour, if
 /// either differs (each write re-uploads the mesh). An overlay is a copy of the whole skin
-/// (80k triangles): drawn whole, the two heat layers nearly doubled what the renderer had to
-/// process, and on a CPU renderer cost about 40 % of a frame, mostly for empty skin.
+/// (80k triangles): drawn whole, the two heat layers (then two overlays) nearly doubled what
+/// the renderer had to process, and on a CPU renderer cost about 40 % of a frame, mostly for
+/// empty skin.
 fn write_overlay(
     meshes: &mut Assets<Mesh>,
     handle: &Handle<Mesh>,
