@@ -374,6 +374,8 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
             // fossa, from the inner lip of the crest (from just behind the ASIS to the back
             // of the fossa), the middle line through the measured origin.
             let centre = points(a, "iliacus", side, 3)?;
+            // 8 mm in from the crest's outer edge (its landmarks) and level with its top: what
+            // of the end ball lies in the bone is cut away, so the muscle meets the inner lip.
             let inner_lip = |x: f32| -> Result<Vec3, FileError> {
                 Ok(crest_at(x)? - lat * 0.008 + Vec3::Y * 0.002)
             };
@@ -403,10 +405,12 @@ pub fn muscle(a: &Anatomy, kind: StructureKind, side: Side) -> Result<Vec<SweepS
             }
             let ht = |u: f32, t: f32| {
                 let edge = 0.45 + 0.55 * (1.0 - u * u).max(0.0).sqrt();
+                // A 10.5 mm half-thickness keeps the broad fan at the published volume.
                 (fusiform(t.powf(0.8), 0.003, 0.0105, 0.6) * edge).max(0.002)
             };
             sweep(&SweepSpec {
                 guides,
+                // A little wider than the outer lines, as much as three lines spread 0.12.
                 spread: (0.36, 0.0),
                 half_thickness_m: &ht,
                 width_hint: Vec3::Z,
