@@ -84,21 +84,24 @@ impl GlbModel {
     /// world-from-rest motion; skinned vertices blend their joints' motions by weight (the
     /// rig's rest skin matrices are the identity), the others move with their joint.
     pub fn posed_positions(&self, mesh: &MeshData, motion: &dyn Fn(&str) -> Mat4) -> Vec<Vec3> {
+        self.vertex_motions(mesh, motion)
+            .iter()
+            .zip(&mesh.mesh.positions)
+            .map(|(m, p)| m.transform_point3(*p))
+            .collect()
+    }
+
+    /// Each vertex's world-from-rest motion, as [`GlbModel::posed_positions`] applies it.
+    pub fn vertex_motions(&self, mesh: &MeshData, motion: &dyn Fn(&str) -> Mat4) -> Vec<Mat4> {
         let motions: Vec<Mat4> = self.joints.iter().map(|j| motion(&j.name)).collect();
         let rigid = mesh.rig_joint.as_deref().map(motion);
-        mesh.mesh
-            .positions
-            .iter()
-            .enumerate()
-            .map(|(i, p)| match rigid {
-                Some(m) => m.transform_point3(*p),
-                None => {
-                    let mut m = Mat4::ZERO;
-                    for k in 0..4 {
-                        m += motions[usize::from(mesh.joints[i][k])] * mesh.weights[i][k];
-                    }
-                    m.transform_point3(*p)
-                }
+        (0..mesh.mesh.positions.len())
+            .map(|i| {
+                rigid.unwrap_or_else(|| {
+                    (0..4)
+                        .map(|k| motions[usize::from(mesh.joints[i][k])] * mesh.weights[i][k])
+                        .fold(Mat4::ZERO, |sum, m| sum + m)
+                })
             })
             .collect()
     }
