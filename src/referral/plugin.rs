@@ -5,10 +5,13 @@
 
 use std::sync::Arc;
 
+use bevy::asset::embedded_asset;
 use bevy::mesh::{Indices, VertexAttributeValues};
 use bevy::picking::Pickable;
 use bevy::picking::mesh_picking::ray_cast::{MeshRayCast, MeshRayCastSettings, RayCastVisibility};
 use bevy::prelude::*;
+use bevy::render::render_resource::AsBindGroup;
+use bevy::shader::ShaderRef;
 use bevy::tasks::{AsyncComputeTaskPool, Task, block_on, futures_lite::future};
 use bevy::window::PrimaryWindow;
 
@@ -160,6 +163,13 @@ pub fn plugin(app: &mut App) {
         .get_resource_mut::<crate::viewer::WaitingFor>()
     {
         waiting.0.insert(WAITING_LABEL);
+    }
+    if app.is_plugin_added::<bevy::pbr::PbrPlugin>() {
+        embedded_asset!(app, "heat_overlay.wgsl");
+        app.add_plugins(MaterialPlugin::<OverlayMaterial>::default());
+    } else {
+        // Renderer-less apps (tests) keep the overlays' materials as plain assets.
+        app.init_asset::<OverlayMaterial>();
     }
     app.init_resource::<HeatSettings>()
         .init_resource::<Referrals>()
@@ -377,7 +387,30 @@ fn finish_fields(mut heat: ResMut<SkinHeat>) {
     heat.precompute_s = Some(seconds);
 }
 
-/// Three copies of the skin, a little outside it, coloured per vertex.
+/// What the overlays are drawn with: their vertex colours, unlit, blended over the skin.
+#[derive(Asset, AsBindGroup, TypePath, Clone, Debug, Default)]
+pub struct OverlayMaterial {}
+
+impl Material for OverlayMaterial {
+    fn fragment_shader() -> ShaderRef {
+        "embedded://hipback/referral/heat_overlay.wgsl".into()
+    }
+
+    fn alpha_mode(&self) -> AlphaMode {
+        AlphaMode::Blend
+    }
+
+    // Painted on a see-through skin: nothing to add to a depth prepass or a shadow map.
+    fn enable_prepass() -> bool {
+        false
+    }
+
+    fn enable_shadows() -> bool {
+        false
+    }
+}
+
+/// Two copies of the skin (heat, drawing), a little outside it, coloured per vertex.
 fn spawn_overlays(
     mut commands: Commands,
     heat: Res<SkinHeat>,
@@ -388,7 +421,7 @@ fn spawn_overlays(
         Option<&ChildOf>,
     )>,
     mut meshes: ResMut<Assets<Mesh>>,
-    materials: Option<ResMut<Assets<StandardMaterial>>>,
+    materials: Option<ResMut<Assets<OverlayMaterial>>>,
 ) {
     let (Some(skin), Some(_)) = (heat.skin, heat.fields.as_ref()) else {
         return;
@@ -429,12 +462,7 @@ fn spawn_overlays(
         }
         let count = copy.count_vertices();
         copy.insert_attribute(Mesh::ATTRIBUTE_COLOR, vec![[0.0f32; 4]; count]);
-        let material = materials.add(StandardMaterial {
-            base_color: Color::WHITE,
-            unlit: true,
-            alpha_mode: AlphaMode::Blend,
-            ..default()
-        });
+        let material = materials.add(OverlayMaterial::default());
         let mut entity = commands.spawn((
             Name::new(format!("heat overlay {overlay:?}")),
             overlay,
