@@ -104,6 +104,10 @@ pub enum PipelineCompilation {
     Background,
 }
 
+/// The off-screen apps' shortest frame: while loading, frames render nothing, and a busy loop
+/// would take a core from the loading.
+pub const FRAME_PAUSE: Duration = Duration::from_millis(4);
+
 /// Bevy without a window, rendering on demand into images, compiling pipelines
 /// synchronously (recordings, the frame benchmark).
 pub fn headless_app() -> App {
@@ -143,9 +147,7 @@ pub fn headless_app_compiling(compilation: PipelineCompilation) -> App {
             .disable::<WinitPlugin>()
             .disable::<PipelinedRenderingPlugin>(),
     )
-    // A short wait between frames: while loading, frames render nothing, and a busy loop
-    // would take a core from the loading.
-    .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::from_millis(4)));
+    .add_plugins(ScheduleRunnerPlugin::run_loop(FRAME_PAUSE));
     app
 }
 

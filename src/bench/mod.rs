@@ -76,6 +76,10 @@ pub struct RunResult {
     pub first_model_frame_s: f64,
     /// Durations of the steady frames after it, milliseconds.
     pub frame_ms: Vec<f64>,
+    /// How long the main-world schedule (the app's own systems) ran in each of those frames,
+    /// milliseconds: the part of a frame that is not the renderer's.
+    #[serde(default)]
+    pub update_ms: Vec<f64>,
     /// Peak resident memory of the process (`VmHWM`), MiB; `None` where the OS does not say.
     pub peak_rss_mib: Option<f64>,
 }
@@ -236,6 +240,18 @@ fn print_report(r: &BenchReport) {
         "ms",
     );
     row("p95 frame", r.bare.p95_frame_ms, r.full.p95_frame_ms, "ms");
+    row(
+        "median main-world update",
+        r.bare.median_update_ms,
+        r.full.median_update_ms,
+        "ms",
+    );
+    row(
+        "p95 main-world update",
+        r.bare.p95_update_ms,
+        r.full.p95_update_ms,
+        "ms",
+    );
     row(
         "first model frame",
         r.bare.first_model_frame_s,

@@ -35,6 +35,10 @@ pub struct Summary {
     pub median_frame_ms: f64,
     /// 95th percentile of the same frames, milliseconds.
     pub p95_frame_ms: f64,
+    /// Median of the same frames' main-world updates (the app's own systems), milliseconds.
+    pub median_update_ms: f64,
+    /// 95th percentile of those updates, milliseconds.
+    pub p95_update_ms: f64,
     /// Median over runs of the time to the first frame that shows the model, seconds.
     pub first_model_frame_s: f64,
     /// Median over runs of the whole process (start to exit), seconds.
@@ -50,12 +54,18 @@ impl Summary {
             .iter()
             .flat_map(|(r, _)| r.frame_ms.iter().copied())
             .collect();
+        let updates: Vec<f64> = runs
+            .iter()
+            .flat_map(|(r, _)| r.update_ms.iter().copied())
+            .collect();
         let first: Vec<f64> = runs.iter().map(|(r, _)| r.first_model_frame_s).collect();
         let whole: Vec<f64> = runs.iter().map(|(_, s)| *s).collect();
         Some(Self {
             runs: runs.len(),
             median_frame_ms: median(&frames)?,
             p95_frame_ms: quantile(&frames, 0.95)?,
+            median_update_ms: median(&updates).unwrap_or(0.0),
+            p95_update_ms: quantile(&updates, 0.95).unwrap_or(0.0),
             first_model_frame_s: median(&first)?,
             whole_process_s: median(&whole)?,
             peak_rss_mib: runs
@@ -89,6 +99,7 @@ mod tests {
             adapter: "test".to_owned(),
             first_model_frame_s: first_s,
             frame_ms: frames.to_vec(),
+            update_ms: frames.iter().map(|f| f / 10.0).collect(),
             peak_rss_mib: rss,
         };
         let runs = [
@@ -101,6 +112,8 @@ mod tests {
         // Pooled: 9 10 10 10 11 12 13 14 100.
         assert_eq!(s.median_frame_ms, 11.0);
         assert_eq!(s.p95_frame_ms, 100.0);
+        assert_eq!(s.median_update_ms, 1.1);
+        assert_eq!(s.p95_update_ms, 10.0);
         assert_eq!(s.first_model_frame_s, 3.0);
         assert_eq!(s.whole_process_s, 6.0);
         assert_eq!(s.peak_rss_mib, Some(320.0));
