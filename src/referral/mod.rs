@@ -10,6 +10,7 @@
 pub mod data;
 pub mod drawing;
 pub mod field;
+pub mod palette;
 pub mod panel;
 pub mod plugin;
 

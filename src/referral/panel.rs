@@ -111,11 +111,11 @@ pub fn heat_panel_ui(ui: &mut egui::Ui, state: &mut HeatPanelState) {
     }
     ui.horizontal(|ui| {
         ui.checkbox(&mut state.settings.somatic, "Referred pain");
-        legend_bar(ui, super::plugin::somatic_colour);
+        legend_bar(ui, super::palette::somatic_colour);
     });
     ui.horizontal(|ui| {
         ui.checkbox(&mut state.settings.neuropathic, "Nerve symptoms");
-        legend_bar(ui, |h| super::plugin::neuropathic_colour(h, Vec3::ZERO));
+        legend_bar(ui, |h| super::palette::neuropathic_colour(h, Vec3::ZERO));
     });
     ui.add(
         egui::Slider::new(&mut state.settings.opacity_0_to_1, 0.0..=1.0)

@@ -18,6 +18,7 @@ use bevy::window::PrimaryWindow;
 use super::data::{self, PainLayer, ReferralFile};
 use super::drawing::{self, Loaded};
 use super::field::{self, Fields, Match, SkinSurface};
+use super::palette::{Palette, in_band, over};
 use crate::anatomy::{Side, SkinRegion, StructureKind};
 use crate::files::FileError;
 use crate::scenario::ShownState;
@@ -71,6 +72,10 @@ pub struct SkinHeat {
     pub precompute_s: Option<f32>,
     task: Option<Task<(Fields, f32)>>,
     skin: Option<Entity>,
+    /// The heat's colours, tabulated.
+    palette: Palette,
+    /// Per skin vertex: whether it lies in a full-strength band of the nerve symptoms.
+    bands: Vec<bool>,
 }
 
 /// The two overlays on the skin.
@@ -460,6 +465,8 @@ fn spawn_overlays(
                 .collect();
             copy.insert_attribute(Mesh::ATTRIBUTE_POSITION, moved);
         }
+        // Unlit: normals would only add to what every colour change uploads again.
+        copy.remove_attribute(Mesh::ATTRIBUTE_NORMAL);
         let count = copy.count_vertices();
         copy.insert_attribute(Mesh::ATTRIBUTE_COLOR, vec![[0.0f32; 4]; count]);
         let material = materials.add(OverlayMaterial::default());
@@ -493,32 +500,6 @@ fn apply_heat_commands(mut commands: MessageReader<HeatCommand>, mut painting: R
     }
 }
 
-/// The colour of referred-pain heat: inferno (perceptually uniform, colour-blind-safe),
-/// its dark end left out so low heat reads as a faint purple rather than black.
-pub fn somatic_colour(heat_0_to_1: f32) -> [f32; 4] {
-    colormap(colorous::INFERNO, 0.3 + 0.65 * heat_0_to_1, heat_0_to_1)
-}
-
-/// The colour of nerve symptoms: viridis (also uniform and colour-blind-safe, and unlike
-/// inferno), hatched in bands across the leg so it reads as a different kind of symptom.
-pub fn neuropathic_colour(heat_0_to_1: f32, position: Vec3) -> [f32; 4] {
-    let band = (position.y / 0.025).rem_euclid(1.0) < 0.5;
-    let hatch = if band { 1.0 } else { 0.35 };
-    colormap(
-        colorous::VIRIDIS,
-        0.35 + 0.6 * heat_0_to_1,
-        heat_0_to_1 * hatch,
-    )
-}
-
-fn colormap(gradient: colorous::Gradient, t: f32, alpha: f32) -> [f32; 4] {
-    let c = gradient.eval_continuous(f64::from(t.clamp(0.0, 1.0)));
-    let linear = Color::srgb_u8(c.r, c.g, c.b).to_linear();
-    // Low heat fades out rather than tinting the whole body.
-    let a = alpha.clamp(0.0, 1.0).powf(0.8);
-    [linear.red, linear.green, linear.blue, a]
-}
-
 /// Recomputes the heat when the state or the settings change, and writes the overlays'
 /// colours only where they changed.
 fn update_heat(
@@ -547,6 +528,10 @@ fn update_heat(
     let Some(surface) = heat.surface.clone() else {
         return;
     };
+    if heat.bands.len() != surface.positions.len() {
+        heat.bands = surface.positions.iter().map(|p| in_band(*p)).collect();
+    }
+    let (palette, bands) = (&heat.palette, &heat.bands);
     let none = [0.0; 4];
     let opacity = settings.opacity_0_to_1.clamp(0.0, 1.0);
     for (overlay, mesh, triangles) in &overlays {
@@ -556,15 +541,15 @@ fn update_heat(
         let colours: Vec<[f32; 4]> = somatic
             .iter()
             .zip(&neuropathic)
-            .zip(&surface.positions)
-            .map(|((s, n), p)| {
+            .zip(bands)
+            .map(|((s, n), band)| {
                 let below = if settings.somatic {
-                    somatic_colour(*s)
+                    palette.somatic(*s)
                 } else {
                     none
                 };
                 let above = if settings.neuropathic {
-                    neuropathic_colour(*n, *p)
+                    palette.neuropathic(*n, *band)
                 } else {
                     none
                 };
@@ -574,21 +559,6 @@ fn update_heat(
         write_overlay(&mut meshes, &mesh.0, colours, triangles);
     }
     heat.heat = (somatic, neuropathic);
-}
-
-/// `above` over `below` (straight alpha), each first faded to `opacity`: what drawing the two
-/// layers one after the other would give at a vertex.
-pub fn over(above: [f32; 4], below: [f32; 4], opacity: f32) -> [f32; 4] {
-    let (a, b) = (
-        above[3] * opacity,
-        below[3] * opacity * (1.0 - above[3] * opacity),
-    );
-    let alpha = a + b;
-    if alpha <= 0.0 {
-        return [0.0; 4];
-    }
-    let mix = |i: usize| (above[i] * a + below[i] * b) / alpha;
-    [mix(0), mix(1), mix(2), alpha]
 }
 
 /// Writes an overlay's vertex colours, and draws only its triangles that show any colour, if
@@ -830,34 +800,6 @@ fn save_and_rank(
 mod tests {
     use super::*;
     use crate::viewer::WaitingFor;
-
-    /// The composited heat over a background is what blending its two layers over it one
-    /// after the other gives, at any opacity; a clear layer leaves the other as it is.
-    #[test]
-    fn the_composited_heat_blends_like_its_two_layers() {
-        let blend = |dst: [f32; 3], src: [f32; 4]| -> [f32; 3] {
-            [0, 1, 2].map(|i| src[i] * src[3] + dst[i] * (1.0 - src[3]))
-        };
-        let background = [0.8, 0.7, 0.6];
-        let below = [0.9, 0.2, 0.1, 0.7];
-        let above = [0.1, 0.6, 0.4, 0.5];
-        for opacity in [0.0, 0.3, 0.6, 1.0] {
-            let faded = |c: [f32; 4]| [c[0], c[1], c[2], c[3] * opacity];
-            let one_by_one = blend(blend(background, faded(below)), faded(above));
-            let at_once = blend(background, over(above, below, opacity));
-            for i in 0..3 {
-                assert!(
-                    (one_by_one[i] - at_once[i]).abs() < 1e-5,
-                    "opacity {opacity}: {one_by_one:?} against {at_once:?}"
-                );
-            }
-        }
-        let clear = [0.0; 4];
-        let same = |x: [f32; 4], y: [f32; 4]| x.iter().zip(&y).all(|(a, b)| (a - b).abs() < 1e-6);
-        assert!(same(over(clear, below, 1.0), below));
-        assert!(same(over(above, clear, 1.0), above));
-        assert_eq!(over(clear, clear, 1.0), clear);
-    }
 
     /// An off-screen picture waits for the heat map (and has its fields computed) only when
     /// it will show something; a window always does.
