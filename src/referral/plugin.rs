@@ -468,7 +468,9 @@ fn spawn_overlays(
         // Unlit: normals would only add to what every colour change uploads again.
         copy.remove_attribute(Mesh::ATTRIBUTE_NORMAL);
         let count = copy.count_vertices();
-        copy.insert_attribute(Mesh::ATTRIBUTE_COLOR, vec![[0.0f32; 4]; count]);
+        let clear = vec![[0.0f32; 4]; count];
+        copy.insert_indices(Indices::U32(shown_triangles(&triangles.0, &clear)));
+        copy.insert_attribute(Mesh::ATTRIBUTE_COLOR, clear);
         let material = materials.add(OverlayMaterial::default());
         let mut entity = commands.spawn((
             Name::new(format!("heat overlay {overlay:?}")),
@@ -561,26 +563,44 @@ fn update_heat(
     heat.heat = (somatic, neuropathic);
 }
 
-/// Writes an overlay's vertex colours, and draws only its triangles that show any colour, if
-/// either differs (each write re-uploads the mesh). An overlay is a copy of the whole skin
-/// (80k triangles): drawn whole, the two heat layers (then two overlays) nearly doubled what
-/// the renderer had to process, and on a CPU renderer cost about 40 % of a frame, mostly for
-/// empty skin.
+/// Writes an overlay's vertex colours if they differ (each write re-uploads the mesh), and
+/// draws only its triangles that show any colour. An overlay is a copy of the whole skin (80k
+/// triangles): drawn whole, the two heat layers (then two overlays) nearly doubled what the
+/// renderer had to process, and on a CPU renderer cost about 40 % of a frame, mostly for
+/// empty skin. The triangles are chosen again only when the set of vertices that show
+/// changes: while a scenario eases, the heat changes every frame but its extent seldom does.
+/// The overlay's indices are always [`shown_triangles`] of its colours (from the spawn on).
 fn write_overlay(
     meshes: &mut Assets<Mesh>,
     handle: &Handle<Mesh>,
     colours: Vec<[f32; 4]>,
     triangles: &OverlayTriangles,
 ) {
-    let shown = shown_triangles(&triangles.0, &colours);
-    let unchanged = meshes.get(handle).is_some_and(|m| {
-        matches!(m.attribute(Mesh::ATTRIBUTE_COLOR), Some(VertexAttributeValues::Float32x4(old)) if *old == colours)
-            && matches!(m.indices(), Some(Indices::U32(old)) if *old == shown)
-    });
-    if !unchanged && let Some(mut mesh) = meshes.get_mut(handle) {
-        mesh.insert_attribute(Mesh::ATTRIBUTE_COLOR, colours);
-        mesh.insert_indices(Indices::U32(shown));
+    let Some(current) = meshes.get(handle) else {
+        return;
+    };
+    let old = match current.attribute(Mesh::ATTRIBUTE_COLOR) {
+        Some(VertexAttributeValues::Float32x4(old)) if old.len() == colours.len() => old,
+        _ => &Vec::new(),
+    };
+    if *old == colours {
+        return;
     }
+    let same_extent =
+        old.len() == colours.len() && old.iter().zip(&colours).all(|(a, b)| shows(a) == shows(b));
+    let shown = (!same_extent).then(|| shown_triangles(&triangles.0, &colours));
+    if let Some(mut mesh) = meshes.get_mut(handle) {
+        mesh.insert_attribute(Mesh::ATTRIBUTE_COLOR, colours);
+        if let Some(shown) = shown {
+            mesh.insert_indices(Indices::U32(shown));
+        }
+    }
+}
+
+/// Whether a vertex colour shows: alpha above half a step of 8 bits.
+fn shows(colour: &[f32; 4]) -> bool {
+    const VISIBLE_ALPHA: f32 = 0.5 / 255.0;
+    colour[3] > VISIBLE_ALPHA
 }
 
 /// The skin's whole triangle list, kept by each overlay (its mesh draws only a part of it).
@@ -590,12 +610,7 @@ pub struct OverlayTriangles(pub Arc<Vec<u32>>);
 /// The triangles of `indices` with any vertex visible (alpha above half a step of 8 bits);
 /// one degenerate triangle when none is, so the mesh stays valid.
 pub fn shown_triangles(indices: &[u32], colours: &[[f32; 4]]) -> Vec<u32> {
-    const VISIBLE_ALPHA: f32 = 0.5 / 255.0;
-    let visible = |v: u32| {
-        colours
-            .get(v as usize)
-            .is_some_and(|c| c[3] > VISIBLE_ALPHA)
-    };
+    let visible = |v: u32| colours.get(v as usize).is_some_and(shows);
     let shown: Vec<u32> = indices
         .chunks_exact(3)
         .filter(|t| t.iter().any(|v| visible(*v)))
@@ -864,6 +879,47 @@ mod tests {
         );
         assert_eq!(run(&[], true, true), (true, true), "a hot piriformis");
         assert_eq!(run(&[], false, false), (true, true), "a window");
+    }
+
+    /// However the colours change, an overlay draws exactly the triangles that show colour,
+    /// and its colours are the last ones written.
+    #[test]
+    fn an_overlay_keeps_drawing_the_triangles_that_show() {
+        let indices = vec![0, 1, 2, 2, 1, 3, 3, 4, 5];
+        let triangles = OverlayTriangles(Arc::new(indices.clone()));
+        let clear = [0.0; 4];
+        let mut mesh = Mesh::new(
+            bevy::mesh::PrimitiveTopology::TriangleList,
+            bevy::asset::RenderAssetUsages::default(),
+        );
+        mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, vec![[0.0f32; 3]; 6]);
+        mesh.insert_attribute(Mesh::ATTRIBUTE_COLOR, vec![clear; 6]);
+        mesh.insert_indices(Indices::U32(shown_triangles(&indices, &[clear; 6])));
+        let mut meshes = Assets::<Mesh>::default();
+        let handle = meshes.add(mesh);
+        let warm = |a: f32| [1.0, 0.5, 0.0, a];
+        let steps: [[[f32; 4]; 6]; 5] = [
+            [clear, warm(0.2), clear, clear, clear, clear],
+            // Brighter, same extent.
+            [clear, warm(0.6), clear, clear, clear, clear],
+            // Spreads to vertex 4.
+            [clear, warm(0.6), clear, clear, warm(0.1), clear],
+            // Fades below half an 8-bit step at vertex 1.
+            [clear, warm(0.001), clear, clear, warm(0.3), clear],
+            [clear; 6],
+        ];
+        for colours in steps {
+            write_overlay(&mut meshes, &handle, colours.to_vec(), &triangles);
+            let mesh = meshes.get(&handle).expect("the overlay");
+            let Some(Indices::U32(drawn)) = mesh.indices() else {
+                panic!("u32 indices");
+            };
+            assert_eq!(*drawn, shown_triangles(&indices, &colours), "{colours:?}");
+            assert!(matches!(
+                mesh.attribute(Mesh::ATTRIBUTE_COLOR),
+                Some(VertexAttributeValues::Float32x4(c)) if *c == colours.to_vec()
+            ));
+        }
     }
 
     #[test]
