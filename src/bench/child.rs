@@ -62,8 +62,9 @@ struct Bench {
     frames_wanted: usize,
     /// When each frame began, seconds since the start.
     frame_start_s: Vec<f64>,
-    /// How long each frame's main-world schedule ran (the app's own systems, before the
-    /// renderer extracts and draws), seconds.
+    /// How long each frame's main schedule ran (the app's systems and Bevy's, before the
+    /// renderer extracts and draws), seconds; from the start of `First` to the end of
+    /// `Last`, give or take the systems there that run before or after the two marks.
     frame_update_s: Vec<f64>,
     /// The first frame (index) whose picture showed the model.
     first_model_frame: Option<usize>,

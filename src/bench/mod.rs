@@ -76,9 +76,8 @@ pub struct RunResult {
     pub first_model_frame_s: f64,
     /// Durations of the steady frames after it, milliseconds.
     pub frame_ms: Vec<f64>,
-    /// How long the main-world schedule (the app's own systems) ran in each of those frames,
-    /// milliseconds: the part of a frame that is not the renderer's.
-    #[serde(default)]
+    /// How long the main schedule (the app's systems and Bevy's) ran in each of those frames,
+    /// milliseconds: the part of a frame before the renderer extracts and draws.
     pub update_ms: Vec<f64>,
     /// Peak resident memory of the process (`VmHWM`), MiB; `None` where the OS does not say.
     pub peak_rss_mib: Option<f64>,
@@ -241,13 +240,13 @@ fn print_report(r: &BenchReport) {
     );
     row("p95 frame", r.bare.p95_frame_ms, r.full.p95_frame_ms, "ms");
     row(
-        "median main-world update",
+        "median main-schedule update",
         r.bare.median_update_ms,
         r.full.median_update_ms,
         "ms",
     );
     row(
-        "p95 main-world update",
+        "p95 main-schedule update",
         r.bare.p95_update_ms,
         r.full.p95_update_ms,
         "ms",

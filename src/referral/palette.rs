@@ -55,7 +55,7 @@ pub fn over(above: [f32; 4], below: [f32; 4], opacity: f32) -> [f32; 4] {
 }
 
 /// Steps of the lookup table over heat 0–1. Read with linear interpolation, it stays within
-/// a fifth of an 8-bit step of the functions above (tested).
+/// one 8-bit sRGB step per channel and half a step of alpha of the functions above (tested).
 const STEPS: usize = 1024;
 
 /// [`somatic_colour`] and both hatchings of [`neuropathic_colour`], tabulated.

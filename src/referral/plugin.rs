@@ -1,7 +1,8 @@
 //! The heat map in the app: the referral files loaded, the fields precomputed in the
-//! background once the skin has loaded, two coloured overlays on the skin (referred pain and
-//! nerve symptoms) updated only when the scenario state or the settings change, what is under
-//! the pointer, and paint mode with its ranking and autosave.
+//! background once the skin has loaded, two coloured overlays on the skin (the heat, nerve
+//! symptoms composited over referred pain, and the user's drawing) updated only when the
+//! scenario state, the settings or the drawing change, what is under the pointer, and paint
+//! mode with its ranking and autosave.
 
 use std::sync::Arc;
 
@@ -74,7 +75,8 @@ pub struct SkinHeat {
     skin: Option<Entity>,
     /// The heat's colours, tabulated.
     palette: Palette,
-    /// Per skin vertex: whether it lies in a full-strength band of the nerve symptoms.
+    /// Per skin vertex: whether it lies in a full-strength band of the nerve symptoms (set
+    /// with the surface).
     bands: Vec<bool>,
 }
 
@@ -303,6 +305,7 @@ fn start_fields(
             painting.status = Some(format!("{why}{kept}"));
         }
     }
+    heat.bands = surface.positions.iter().map(|p| in_band(*p)).collect();
     heat.surface = Some(surface);
     heat.skin = Some(entity);
 }
@@ -448,6 +451,7 @@ fn spawn_overlays(
         Some(Indices::U16(i)) => i.iter().map(|v| u32::from(*v)).collect(),
         None => (0..source.count_vertices() as u32).collect(),
     }));
+    let material = materials.add(OverlayMaterial::default());
     for overlay in [Overlay::Heat, Overlay::Drawing] {
         let mut copy = source.clone();
         copy.remove_attribute(ATTRIBUTE_SKIN_REGION);
@@ -471,13 +475,12 @@ fn spawn_overlays(
         let clear = vec![[0.0f32; 4]; count];
         copy.insert_indices(Indices::U32(shown_triangles(&triangles.0, &clear)));
         copy.insert_attribute(Mesh::ATTRIBUTE_COLOR, clear);
-        let material = materials.add(OverlayMaterial::default());
         let mut entity = commands.spawn((
             Name::new(format!("heat overlay {overlay:?}")),
             overlay,
             triangles.clone(),
             Mesh3d(meshes.add(copy)),
-            MeshMaterial3d(material),
+            MeshMaterial3d(material.clone()),
             Transform::default(),
             Visibility::Hidden,
             Pickable::IGNORE,
@@ -527,11 +530,8 @@ fn update_heat(
         PainLayer::Neuropathic,
         &mut neuropathic,
     );
-    let Some(surface) = heat.surface.clone() else {
+    if heat.surface.is_none() {
         return;
-    };
-    if heat.bands.len() != surface.positions.len() {
-        heat.bands = surface.positions.iter().map(|p| in_band(*p)).collect();
     }
     let (palette, bands) = (&heat.palette, &heat.bands);
     let none = [0.0; 4];
@@ -569,6 +569,7 @@ fn update_heat(
 /// renderer had to process, and on a CPU renderer cost about 40 % of a frame, mostly for
 /// empty skin. The triangles are chosen again only when the set of vertices that show
 /// changes: while a scenario eases, the heat changes every frame but its extent seldom does.
+/// That saves the CPU's filtering only: Bevy uploads a changed mesh whole, indices included.
 /// The overlay's indices are always [`shown_triangles`] of its colours (from the spawn on).
 fn write_overlay(
     meshes: &mut Assets<Mesh>,
@@ -579,9 +580,9 @@ fn write_overlay(
     let Some(current) = meshes.get(handle) else {
         return;
     };
-    let old = match current.attribute(Mesh::ATTRIBUTE_COLOR) {
+    let old: &[[f32; 4]] = match current.attribute(Mesh::ATTRIBUTE_COLOR) {
         Some(VertexAttributeValues::Float32x4(old)) if old.len() == colours.len() => old,
-        _ => &Vec::new(),
+        _ => &[],
     };
     if *old == colours {
         return;
@@ -908,6 +909,11 @@ mod tests {
             [clear, warm(0.001), clear, clear, warm(0.3), clear],
             [clear; 6],
         ];
+        // A mesh that has lost its colours is written whole again.
+        meshes
+            .get_mut(&handle)
+            .expect("the overlay")
+            .remove_attribute(Mesh::ATTRIBUTE_COLOR);
         for colours in steps {
             write_overlay(&mut meshes, &handle, colours.to_vec(), &triangles);
             let mesh = meshes.get(&handle).expect("the overlay");
