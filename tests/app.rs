@@ -24,6 +24,7 @@ use bevy::mesh::{MeshPlugin, VertexAttributeValues};
 use bevy::picking::DefaultPickingPlugins;
 use bevy::prelude::*;
 use bevy::render::camera::camera_system;
+use bevy::render::storage::ShaderBuffer;
 use bevy::render::texture::ManualTextureViews;
 use bevy::time::TimeUpdateStrategy;
 use bevy::window::{CursorMoved, PrimaryWindow, WindowEvent, WindowResolution};
@@ -1050,13 +1051,20 @@ const BUILTIN_IDS: [&str; 9] = [
 struct AssetWrites {
     materials: usize,
     meshes: usize,
+    /// The heat overlays' colour buffers.
+    buffers: usize,
 }
 
 fn count_asset_writes(
     mut materials: MessageReader<AssetEvent<StandardMaterial>>,
     mut meshes: MessageReader<AssetEvent<Mesh>>,
+    mut buffers: MessageReader<AssetEvent<ShaderBuffer>>,
     mut writes: ResMut<AssetWrites>,
 ) {
+    writes.buffers += buffers
+        .read()
+        .filter(|e| matches!(e, AssetEvent::Modified { .. }))
+        .count();
     writes.materials += materials
         .read()
         .filter(|e| matches!(e, AssetEvent::Modified { .. }))
@@ -1085,6 +1093,7 @@ fn scenario_app_with<M>(start: &str, user_dir: &Path, extra: impl bevy::app::Plu
         viewer::model::gltf_plugin(),
     ))
     .init_asset::<StandardMaterial>()
+    .init_asset::<ShaderBuffer>()
     .insert_resource(TimeUpdateStrategy::ManualDuration(FRAME))
     .insert_resource(ModelSource {
         path: bundled_model(),
@@ -1277,8 +1286,8 @@ fn nothing_is_written_in_frames_where_nothing_changed() {
     settle(&mut app, 100);
     let writes = app.world().resource::<AssetWrites>();
     assert_eq!(
-        (writes.materials, writes.meshes),
-        (0, 0),
+        (writes.materials, writes.meshes, writes.buffers),
+        (0, 0, 0),
         "assets written while nothing changed"
     );
     let pulse_after: Vec<Vec3> = {
@@ -1956,7 +1965,7 @@ fn readme_lists_every_shortcut_as_the_app_does() {
 // ---------------------------------------------------------------------------------------
 // Heat maps.
 
-use hipback::referral::plugin::{Overlay, SkinHeat};
+use hipback::referral::plugin::{Overlay, OverlayColours, SkinHeat};
 
 /// Waits for the heat fields (computed on a background thread).
 fn wait_for_heat(app: &mut App) {
@@ -2110,20 +2119,14 @@ fn the_heat_follows_the_scenario_on_the_skin() {
     );
     // The heat overlay's mean alpha on the right upper buttock, and whether it is drawn.
     let buttock_alpha = |app: &mut App| {
-        let mut q = app.world_mut().query::<(&Overlay, &Mesh3d, &Visibility)>();
-        let (handle, visibility) = q
+        let mut q = app
+            .world_mut()
+            .query::<(&Overlay, &OverlayColours, &Visibility)>();
+        let (colours, visibility) = q
             .iter(app.world())
             .find(|(o, _, _)| **o == Overlay::Heat)
-            .map(|(_, m, v)| (m.0.clone(), *v))
+            .map(|(_, c, v)| (c.colours.clone(), *v))
             .unwrap();
-        let meshes = app.world().resource::<Assets<Mesh>>();
-        let Some(VertexAttributeValues::Float32x4(colours)) = meshes
-            .get(&handle)
-            .unwrap()
-            .attribute(Mesh::ATTRIBUTE_COLOR)
-        else {
-            panic!("the heat overlay has no colours");
-        };
         let alpha =
             buttock.iter().map(|v| colours[*v as usize][3]).sum::<f32>() / buttock.len() as f32;
         (alpha, visibility)
@@ -2136,7 +2139,7 @@ fn the_heat_follows_the_scenario_on_the_skin() {
     *app.world_mut().resource_mut::<AssetWrites>() = AssetWrites::default();
     settle(&mut app, 10);
     let writes = app.world().resource::<AssetWrites>();
-    assert_eq!((writes.materials, writes.meshes), (0, 0));
+    assert_eq!((writes.materials, writes.meshes, writes.buffers), (0, 0, 0));
     // Switching the referred-pain layer off fades the buttock (most of its heat there is
     // referred pain); switching off nerve symptoms too hides the overlay.
     app.world_mut()

@@ -1,21 +1,56 @@
-// The heat overlays' fragment shader: the vertex colour as it is (straight alpha, blended by
-// the pipeline), then what Bevy does after lighting when the camera tonemaps in the shader.
-// StandardMaterial's unlit path gave the same pixels but ran most of the PBR fragment code
-// (inputs, decals, flags) per fragment: on a CPU renderer the overlay cost a tenth of a frame.
-#import bevy_pbr::forward_io::VertexOutput
+// The heat overlays: a copy of the skin, skinned like it, each vertex coloured from a storage
+// buffer (straight alpha, linear), blended by the pipeline. The colours change every frame
+// while the heat eases; kept in their own buffer, a change uploads 16 bytes a vertex instead
+// of the whole mesh (Bevy uploads a changed mesh whole, indices included). The fragment
+// stage does what Bevy's shaders do after lighting when the camera tonemaps in the shader:
+// StandardMaterial's unlit path gave the same pixels but ran most of the PBR fragment code.
+#import bevy_pbr::mesh_bindings::mesh
+#import bevy_pbr::mesh_functions
 #import bevy_pbr::mesh_view_bindings::view
+#import bevy_pbr::view_transformations::position_world_to_clip
+#ifdef SKINNED
+#import bevy_pbr::skinning
+#endif
 #ifdef TONEMAP_IN_SHADER
 #import bevy_core_pipeline::tonemapping::{tone_mapping, screen_space_dither}
 #import bevy_render::maths::powsafe
 #endif
 
-@fragment
-fn fragment(in: VertexOutput) -> @location(0) vec4<f32> {
-#ifdef VERTEX_COLORS
-    var colour = in.color;
-#else
-    var colour = vec4<f32>(0.0);
+@group(#{MATERIAL_BIND_GROUP}) @binding(0) var<storage, read> colours: array<vec4<f32>>;
+
+struct Vertex {
+    @builtin(instance_index) instance_index: u32,
+    @builtin(vertex_index) vertex_index: u32,
+    @location(0) position: vec3<f32>,
+#ifdef SKINNED
+    @location(6) joint_indices: vec4<u32>,
+    @location(7) joint_weights: vec4<f32>,
 #endif
+};
+
+struct Varyings {
+    @builtin(position) position: vec4<f32>,
+    @location(0) colour: vec4<f32>,
+};
+
+@vertex
+fn vertex(v: Vertex) -> Varyings {
+#ifdef SKINNED
+    let world_from_local = skinning::skin_model(v.joint_indices, v.joint_weights, v.instance_index);
+#else
+    let world_from_local = mesh_functions::get_world_from_local(v.instance_index);
+#endif
+    let world = mesh_functions::mesh_position_local_to_world(world_from_local, vec4<f32>(v.position, 1.0));
+    var out: Varyings;
+    out.position = position_world_to_clip(world.xyz);
+    // The mesh shares its vertex buffer with others: its own index starts at its first vertex.
+    out.colour = colours[v.vertex_index - mesh[v.instance_index].first_vertex_index];
+    return out;
+}
+
+@fragment
+fn fragment(in: Varyings) -> @location(0) vec4<f32> {
+    var colour = in.colour;
 #ifdef TONEMAP_IN_SHADER
     colour = tone_mapping(colour, view.color_grading);
 #ifdef DEBAND_DITHER

@@ -6,14 +6,19 @@
 
 use std::sync::Arc;
 
+use bevy::asset::RenderAssetUsages;
 use bevy::asset::embedded_asset;
 use bevy::mesh::{Indices, VertexAttributeValues};
 use bevy::picking::Pickable;
 use bevy::picking::mesh_picking::ray_cast::{MeshRayCast, MeshRayCastSettings, RayCastVisibility};
 use bevy::prelude::*;
 use bevy::render::render_resource::AsBindGroup;
+use bevy::render::storage::ShaderBuffer;
 use bevy::shader::ShaderRef;
-use bevy::tasks::{AsyncComputeTaskPool, Task, block_on, futures_lite::future};
+use bevy::tasks::{
+    AsyncComputeTaskPool, ComputeTaskPool, ParallelSlice, Task, TaskPool, block_on,
+    futures_lite::future,
+};
 use bevy::window::PrimaryWindow;
 
 use super::data::{self, PainLayer, ReferralFile};
@@ -175,8 +180,11 @@ pub fn plugin(app: &mut App) {
         embedded_asset!(app, "heat_overlay.wgsl");
         app.add_plugins(MaterialPlugin::<OverlayMaterial>::default());
     } else {
-        // Renderer-less apps (tests) keep the overlays' materials as plain assets.
+        // Renderer-less apps (tests) keep the overlays' materials and colours as plain assets.
         app.init_asset::<OverlayMaterial>();
+        if !app.world().contains_resource::<Assets<ShaderBuffer>>() {
+            app.init_asset::<ShaderBuffer>();
+        }
     }
     app.init_resource::<HeatSettings>()
         .init_resource::<Referrals>()
@@ -395,13 +403,24 @@ fn finish_fields(mut heat: ResMut<SkinHeat>) {
     heat.precompute_s = Some(seconds);
 }
 
-/// What the overlays are drawn with: their vertex colours, unlit, blended over the skin.
-#[derive(Asset, AsBindGroup, TypePath, Clone, Debug, Default)]
-pub struct OverlayMaterial {}
+/// What an overlay is drawn with: a colour per vertex from [`OverlayColours`], unlit,
+/// blended over the skin.
+#[derive(Asset, AsBindGroup, TypePath, Clone, Debug)]
+pub struct OverlayMaterial {
+    /// One straight-alpha linear RGBA colour per vertex of the overlay's mesh.
+    #[storage(0, read_only)]
+    pub colours: Handle<ShaderBuffer>,
+}
+
+const OVERLAY_SHADER: &str = "embedded://hipback/referral/heat_overlay.wgsl";
 
 impl Material for OverlayMaterial {
+    fn vertex_shader() -> ShaderRef {
+        OVERLAY_SHADER.into()
+    }
+
     fn fragment_shader() -> ShaderRef {
-        "embedded://hipback/referral/heat_overlay.wgsl".into()
+        OVERLAY_SHADER.into()
     }
 
     fn alpha_mode(&self) -> AlphaMode {
@@ -430,6 +449,7 @@ fn spawn_overlays(
     )>,
     mut meshes: ResMut<Assets<Mesh>>,
     materials: Option<ResMut<Assets<OverlayMaterial>>>,
+    buffers: Option<ResMut<Assets<ShaderBuffer>>>,
 ) {
     let (Some(skin), Some(_)) = (heat.skin, heat.fields.as_ref()) else {
         return;
@@ -437,7 +457,7 @@ fn spawn_overlays(
     if !existing.is_empty() {
         return;
     }
-    let Some(mut materials) = materials else {
+    let (Some(mut materials), Some(mut buffers)) = (materials, buffers) else {
         return;
     };
     let Ok((mesh, skinned, parent)) = skins.get(skin) else {
@@ -451,7 +471,6 @@ fn spawn_overlays(
         Some(Indices::U16(i)) => i.iter().map(|v| u32::from(*v)).collect(),
         None => (0..source.count_vertices() as u32).collect(),
     }));
-    let material = materials.add(OverlayMaterial::default());
     for overlay in [Overlay::Heat, Overlay::Drawing] {
         let mut copy = source.clone();
         copy.remove_attribute(ATTRIBUTE_SKIN_REGION);
@@ -469,18 +488,28 @@ fn spawn_overlays(
                 .collect();
             copy.insert_attribute(Mesh::ATTRIBUTE_POSITION, moved);
         }
-        // Unlit: normals would only add to what every colour change uploads again.
+        // Unlit, and coloured from its own buffer: the mesh keeps positions and skin weights.
         copy.remove_attribute(Mesh::ATTRIBUTE_NORMAL);
-        let count = copy.count_vertices();
-        let clear = vec![[0.0f32; 4]; count];
+        copy.remove_attribute(Mesh::ATTRIBUTE_COLOR);
+        let clear = vec![[0.0f32; 4]; copy.count_vertices()];
         copy.insert_indices(Indices::U32(shown_triangles(&triangles.0, &clear)));
-        copy.insert_attribute(Mesh::ATTRIBUTE_COLOR, clear);
+        let buffer = buffers.add(ShaderBuffer::new(
+            &colour_bytes(&clear),
+            RenderAssetUsages::default(),
+        ));
+        let material = materials.add(OverlayMaterial {
+            colours: buffer.clone(),
+        });
         let mut entity = commands.spawn((
             Name::new(format!("heat overlay {overlay:?}")),
             overlay,
             triangles.clone(),
+            OverlayColours {
+                buffer,
+                colours: clear,
+            },
             Mesh3d(meshes.add(copy)),
-            MeshMaterial3d(material.clone()),
+            MeshMaterial3d(material),
             Transform::default(),
             Visibility::Hidden,
             Pickable::IGNORE,
@@ -511,9 +540,10 @@ fn update_heat(
     shown: Res<ShownState>,
     settings: Res<HeatSettings>,
     mut heat: ResMut<SkinHeat>,
-    overlays: Query<(&Overlay, &Mesh3d, &OverlayTriangles)>,
+    mut overlays: Query<(&Overlay, &Mesh3d, &OverlayTriangles, &mut OverlayColours)>,
     added: Query<(), Added<Overlay>>,
     mut meshes: ResMut<Assets<Mesh>>,
+    mut buffers: ResMut<Assets<ShaderBuffer>>,
 ) {
     let Some(fields) = heat.fields.clone() else {
         return;
@@ -536,66 +566,101 @@ fn update_heat(
     let (palette, bands) = (&heat.palette, &heat.bands);
     let none = [0.0; 4];
     let opacity = settings.opacity_0_to_1.clamp(0.0, 1.0);
-    for (overlay, mesh, triangles) in &overlays {
+    for (overlay, mesh, triangles, mut shown) in &mut overlays {
         if *overlay != Overlay::Heat {
             continue;
         }
-        let colours: Vec<[f32; 4]> = somatic
-            .iter()
-            .zip(&neuropathic)
-            .zip(bands)
-            .map(|((s, n), band)| {
-                let below = if settings.somatic {
-                    palette.somatic(*s)
-                } else {
-                    none
-                };
-                let above = if settings.neuropathic {
-                    palette.neuropathic(*n, *band)
-                } else {
-                    none
-                };
-                over(above, below, opacity)
-            })
-            .collect();
-        write_overlay(&mut meshes, &mesh.0, colours, triangles);
+        let colour = |i: usize| {
+            let below = if settings.somatic {
+                palette.somatic(somatic[i])
+            } else {
+                none
+            };
+            let above = if settings.neuropathic {
+                palette.neuropathic(neuropathic[i], bands[i])
+            } else {
+                none
+            };
+            over(above, below, opacity)
+        };
+        // Every vertex, every frame of an easing: in chunks on the compute threads.
+        let count = somatic.len().min(neuropathic.len()).min(bands.len());
+        let colours: Vec<[f32; 4]> = (&somatic[..count])
+            .par_chunk_map(
+                ComputeTaskPool::get_or_init(TaskPool::default),
+                COLOUR_CHUNK,
+                |k, chunk| {
+                    (0..chunk.len())
+                        .map(|j| colour(k * COLOUR_CHUNK + j))
+                        .collect::<Vec<_>>()
+                },
+            )
+            .concat();
+        write_overlay(
+            &mut meshes,
+            &mut buffers,
+            &mesh.0,
+            &mut shown,
+            colours,
+            triangles,
+        );
     }
     heat.heat = (somatic, neuropathic);
 }
 
-/// Writes an overlay's vertex colours if they differ (each write re-uploads the mesh), and
-/// draws only its triangles that show any colour. An overlay is a copy of the whole skin (80k
-/// triangles): drawn whole, the two heat layers (then two overlays) nearly doubled what the
-/// renderer had to process, and on a CPU renderer cost about 40 % of a frame, mostly for
-/// empty skin. The triangles are chosen again only when the set of vertices that show
-/// changes: while a scenario eases, the heat changes every frame but its extent seldom does.
-/// That saves the CPU's filtering only: Bevy uploads a changed mesh whole, indices included.
-/// The overlay's indices are always [`shown_triangles`] of its colours (from the spawn on).
+/// Writes an overlay's colours if they differ, and draws only its triangles that show any
+/// colour. An overlay is a copy of the whole skin (80k triangles): drawn whole, the two heat
+/// layers (then two overlays) nearly doubled what the renderer had to process, and on a CPU
+/// renderer cost about 40 % of a frame, mostly for empty skin. The colours live in their own
+/// buffer ([`OverlayColours`]), so a change uploads them alone; the triangles are chosen again
+/// (a mesh change, which Bevy uploads whole) only when the set of vertices that show changes:
+/// while a scenario eases, the heat changes every frame but its extent seldom does. The
+/// overlay's indices are always [`shown_triangles`] of its colours (from the spawn on).
 fn write_overlay(
     meshes: &mut Assets<Mesh>,
-    handle: &Handle<Mesh>,
+    buffers: &mut Assets<ShaderBuffer>,
+    mesh: &Handle<Mesh>,
+    shown: &mut OverlayColours,
     colours: Vec<[f32; 4]>,
     triangles: &OverlayTriangles,
 ) {
-    let Some(current) = meshes.get(handle) else {
-        return;
-    };
-    let old: &[[f32; 4]] = match current.attribute(Mesh::ATTRIBUTE_COLOR) {
-        Some(VertexAttributeValues::Float32x4(old)) if old.len() == colours.len() => old,
-        _ => &[],
-    };
-    if *old == colours {
+    if shown.colours == colours {
         return;
     }
-    let same_extent =
-        old.len() == colours.len() && old.iter().zip(&colours).all(|(a, b)| shows(a) == shows(b));
-    let shown = (!same_extent).then(|| shown_triangles(&triangles.0, &colours));
-    if let Some(mut mesh) = meshes.get_mut(handle) {
-        mesh.insert_attribute(Mesh::ATTRIBUTE_COLOR, colours);
-        if let Some(shown) = shown {
-            mesh.insert_indices(Indices::U32(shown));
-        }
+    let same_extent = shown.colours.len() == colours.len()
+        && shown
+            .colours
+            .iter()
+            .zip(&colours)
+            .all(|(a, b)| shows(a) == shows(b));
+    if !same_extent && let Some(mut mesh) = meshes.get_mut(mesh) {
+        mesh.insert_indices(Indices::U32(shown_triangles(&triangles.0, &colours)));
     }
+    if let Some(mut buffer) = buffers.get_mut(&shown.buffer) {
+        buffer.data = Some(colour_bytes(&colours));
+    }
+    shown.colours = colours;
+}
+
+/// An overlay's colours: the buffer its material reads, and what was last written to it.
+#[derive(Component, Clone, Debug)]
+pub struct OverlayColours {
+    /// One straight-alpha linear RGBA colour per vertex ([`OverlayMaterial::colours`]).
+    pub buffer: Handle<ShaderBuffer>,
+    /// The same colours, kept to compare.
+    pub colours: Vec<[f32; 4]>,
+}
+
+/// Skin vertices coloured per task.
+const COLOUR_CHUNK: usize = 4096;
+
+/// Colours as the shader reads them: four little-endian `f32` each.
+fn colour_bytes(colours: &[[f32; 4]]) -> Vec<u8> {
+    colours
+        .iter()
+        .flatten()
+        .flat_map(|c| c.to_le_bytes())
+        .collect()
 }
 
 /// Whether a vertex colour shows: alpha above half a step of 8 bits.
@@ -628,21 +693,29 @@ pub fn shown_triangles(indices: &[u32], colours: &[[f32; 4]]) -> Vec<u32> {
 /// Colours of the drawing: a calm blue where painted.
 fn update_drawing_overlay(
     painting: Res<Painting>,
-    overlays: Query<(&Overlay, &Mesh3d, &OverlayTriangles)>,
+    mut overlays: Query<(&Overlay, &Mesh3d, &OverlayTriangles, &mut OverlayColours)>,
     added: Query<(), Added<Overlay>>,
     mut meshes: ResMut<Assets<Mesh>>,
+    mut buffers: ResMut<Assets<ShaderBuffer>>,
 ) {
     if !painting.is_changed() && added.is_empty() {
         return;
     }
-    for (overlay, mesh, triangles) in &overlays {
+    for (overlay, mesh, triangles, mut shown) in &mut overlays {
         if *overlay == Overlay::Drawing {
             let colours = painting
                 .drawing
                 .iter()
                 .map(|d| [0.25, 0.55, 1.0, 0.75 * d])
                 .collect();
-            write_overlay(&mut meshes, &mesh.0, colours, triangles);
+            write_overlay(
+                &mut meshes,
+                &mut buffers,
+                &mesh.0,
+                &mut shown,
+                colours,
+                triangles,
+            );
         }
     }
 }
@@ -883,7 +956,7 @@ mod tests {
     }
 
     /// However the colours change, an overlay draws exactly the triangles that show colour,
-    /// and its colours are the last ones written.
+    /// and its buffer holds the last colours written.
     #[test]
     fn an_overlay_keeps_drawing_the_triangles_that_show() {
         let indices = vec![0, 1, 2, 2, 1, 3, 3, 4, 5];
@@ -891,13 +964,20 @@ mod tests {
         let clear = [0.0; 4];
         let mut mesh = Mesh::new(
             bevy::mesh::PrimitiveTopology::TriangleList,
-            bevy::asset::RenderAssetUsages::default(),
+            RenderAssetUsages::default(),
         );
         mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, vec![[0.0f32; 3]; 6]);
-        mesh.insert_attribute(Mesh::ATTRIBUTE_COLOR, vec![clear; 6]);
         mesh.insert_indices(Indices::U32(shown_triangles(&indices, &[clear; 6])));
         let mut meshes = Assets::<Mesh>::default();
         let handle = meshes.add(mesh);
+        let mut buffers = Assets::<ShaderBuffer>::default();
+        let mut shown = OverlayColours {
+            buffer: buffers.add(ShaderBuffer::new(
+                &colour_bytes(&[clear; 6]),
+                RenderAssetUsages::default(),
+            )),
+            colours: vec![clear; 6],
+        };
         let warm = |a: f32| [1.0, 0.5, 0.0, a];
         let steps: [[[f32; 4]; 6]; 5] = [
             [clear, warm(0.2), clear, clear, clear, clear],
@@ -909,23 +989,24 @@ mod tests {
             [clear, warm(0.001), clear, clear, warm(0.3), clear],
             [clear; 6],
         ];
-        // A mesh that has lost its colours is written whole again.
-        meshes
-            .get_mut(&handle)
-            .expect("the overlay")
-            .remove_attribute(Mesh::ATTRIBUTE_COLOR);
         for colours in steps {
-            write_overlay(&mut meshes, &handle, colours.to_vec(), &triangles);
-            let mesh = meshes.get(&handle).expect("the overlay");
-            let Some(Indices::U32(drawn)) = mesh.indices() else {
+            write_overlay(
+                &mut meshes,
+                &mut buffers,
+                &handle,
+                &mut shown,
+                colours.to_vec(),
+                &triangles,
+            );
+            let Some(Indices::U32(drawn)) = meshes.get(&handle).and_then(|m| m.indices()) else {
                 panic!("u32 indices");
             };
             assert_eq!(*drawn, shown_triangles(&indices, &colours), "{colours:?}");
-            assert!(matches!(
-                mesh.attribute(Mesh::ATTRIBUTE_COLOR),
-                Some(VertexAttributeValues::Float32x4(c)) if *c == colours.to_vec()
-            ));
+            let buffer = buffers.get(&shown.buffer).expect("the colour buffer");
+            assert_eq!(buffer.data, Some(colour_bytes(&colours)), "{colours:?}");
+            assert_eq!(shown.colours, colours.to_vec());
         }
+        assert_eq!(colour_bytes(&[[1.0, 0.0, 0.5, 0.25]]).len(), 16);
     }
 
     #[test]
