@@ -2682,48 +2682,88 @@ fn skin_back_shows_the_lumbar_lordosis_and_the_buttocks() {
     );
 }
 
-/// Issue 9: the skin does not web across the hip in any preset: fewer than 1 % of its
-/// triangles grow past three times their area (stretched sheets). Folded triangles (facing
-/// against the blended turn) and crushed ones (under a fifth of their area) are reported with
-/// `--nocapture`: skin creases in front of a bent hip, so some of both are expected.
-#[test]
-fn the_skin_does_not_web_across_the_hip_in_any_preset() {
+/// The skin's triangles in a preset: how many grew past three times their area (stretched),
+/// face against the blended turn (folded), and shrank under a fifth (crushed).
+struct SkinDamage {
+    stretched: usize,
+    folded: usize,
+    crushed: usize,
+}
+
+/// [`SkinDamage`] for every preset, and the skin's triangle count.
+fn skin_damage() -> (Vec<(PostureId, SkinDamage)>, usize) {
     let skin = mesh(st(StructureKind::Skin, Side::Midline));
     let m = &skin.mesh;
-    let total = m.indices.len() / 3;
-    let mut bad = Vec::new();
-    for id in PostureId::ALL {
-        let posture = posture_model().data.posture(id);
-        let motion = joint_motions(&posture);
-        let moves = model().vertex_motions(skin, &motion);
-        let posed: Vec<Vec3> = moves
-            .iter()
-            .zip(&m.positions)
-            .map(|(mv, p)| mv.transform_point3(*p))
-            .collect();
-        let (mut folded, mut stretched, mut crushed) = (0, 0, 0);
-        for t in m.indices.chunks(3) {
-            let [a, b, c] = [t[0], t[1], t[2]].map(|i| i as usize);
-            let rest = (m.positions[b] - m.positions[a]).cross(m.positions[c] - m.positions[a]);
-            let now = (posed[b] - posed[a]).cross(posed[c] - posed[a]);
-            if now.dot(moves[a].transform_vector3(rest)) < 0.0 {
-                folded += 1;
+    let out = PostureId::ALL
+        .into_iter()
+        .map(|id| {
+            let posture = posture_model().data.posture(id);
+            let motion = joint_motions(&posture);
+            let moves = model().vertex_motions(skin, &motion);
+            let posed: Vec<Vec3> = moves
+                .iter()
+                .zip(&m.positions)
+                .map(|(mv, p)| mv.transform_point3(*p))
+                .collect();
+            let mut damage = SkinDamage {
+                stretched: 0,
+                folded: 0,
+                crushed: 0,
+            };
+            for t in m.indices.chunks(3) {
+                let [a, b, c] = [t[0], t[1], t[2]].map(|i| i as usize);
+                let rest = (m.positions[b] - m.positions[a]).cross(m.positions[c] - m.positions[a]);
+                let now = (posed[b] - posed[a]).cross(posed[c] - posed[a]);
+                if now.dot(moves[a].transform_vector3(rest)) < 0.0 {
+                    damage.folded += 1;
+                }
+                let area = now.length() / rest.length().max(1e-12);
+                if area > 3.0 {
+                    damage.stretched += 1;
+                }
+                if area < 0.2 {
+                    damage.crushed += 1;
+                }
             }
-            let area = now.length() / rest.length().max(1e-12);
-            if area > 3.0 {
-                stretched += 1;
-            }
-            if area < 0.2 {
-                crushed += 1;
-            }
-        }
-        println!(
-            "{id}: of {total} skin triangles, {stretched} stretched past 3×, {folded} folded, \
-             {crushed} crushed below 0.2×"
-        );
-        if stretched * 100 >= total {
-            bad.push(format!("{id}: {stretched} stretched"));
-        }
-    }
+            println!(
+                "{id}: of {} skin triangles, {} stretched past 3×, {} folded, {} crushed below \
+                 0.2×",
+                m.indices.len() / 3,
+                damage.stretched,
+                damage.folded,
+                damage.crushed
+            );
+            (id, damage)
+        })
+        .collect();
+    (out, m.indices.len() / 3)
+}
+
+/// Issue 9: the skin does not web across the hip in any preset: fewer than 1 % of its
+/// triangles grow past three times their area (stretched sheets). Folded and crushed
+/// triangles are reported with `--nocapture` and held by the ignored test below.
+#[test]
+fn the_skin_does_not_web_across_the_hip_in_any_preset() {
+    let (damage, total) = skin_damage();
+    let bad: Vec<String> = damage
+        .iter()
+        .filter(|(_, d)| d.stretched * 100 >= total)
+        .map(|(id, d)| format!("{id}: {} stretched", d.stretched))
+        .collect();
+    assert!(bad.is_empty(), "{bad:?}");
+}
+
+/// Issue 9, not met: the skin does not collapse at the groin in any preset. Fewer than 1 % of
+/// its triangles fold over (face against the blended turn). Blending joint motions per vertex
+/// folds the groin's crease in deep flexion, where the thigh's skin meets the belly's.
+#[test]
+#[ignore = "known defect: 1 017 (FAIR) to 2 886 (knee-to-chest) of the skin's 81 200 triangles fold at the groin's crease; blend-band tuning and a delta-mush corrective at 90° flexion did not reduce them (run with --ignored)"]
+fn the_skin_does_not_fold_at_the_groin_in_any_preset() {
+    let (damage, total) = skin_damage();
+    let bad: Vec<String> = damage
+        .iter()
+        .filter(|(_, d)| d.folded * 100 >= total)
+        .map(|(id, d)| format!("{id}: {} folded", d.folded))
+        .collect();
     assert!(bad.is_empty(), "{bad:?}");
 }
