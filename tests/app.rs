@@ -2011,7 +2011,8 @@ fn paint_app(dir: &Path) -> App {
 }
 
 /// Paint mode: a stroke on the right buttock paints it, ranks a right buttock source first,
-/// is saved as the stroke ends, and is back after a restart.
+/// is saved as the stroke ends, and is back after a restart. The 3D view sits right of a side
+/// panel, as in the window, so the stroke's rays must start from the window's cursor.
 #[test]
 fn a_pain_drawing_ranks_sources_and_survives_a_restart() {
     use hipback::referral::plugin::Painting;
@@ -2019,6 +2020,17 @@ fn a_pain_drawing_ranks_sources_and_survives_a_restart() {
     let mut app = paint_app(&dir);
     load_ready(&mut app);
     wait_for_heat(&mut app);
+    {
+        let mut q = app
+            .world_mut()
+            .query_filtered::<&mut Camera, With<MainCamera>>();
+        q.single_mut(app.world_mut()).unwrap().viewport = Some(bevy::camera::Viewport {
+            physical_position: UVec2::new(WINDOW_PX.0 / 4, 0),
+            physical_size: UVec2::new(WINDOW_PX.0 * 3 / 4, WINDOW_PX.1),
+            ..default()
+        });
+    }
+    settle(&mut app, 2);
     app.world_mut().resource_mut::<Painting>().active = true;
     settle(&mut app, 2);
     // Painting turns the orbit button to the right one.
@@ -2036,6 +2048,11 @@ fn a_pain_drawing_ranks_sources_and_survives_a_restart() {
     }
     mouse_button(&mut app, MouseButton::Left, ButtonState::Released);
     settle(&mut app, 3);
+    assert_eq!(
+        app.world().resource::<Selection>().selected,
+        None,
+        "the stroke selected a structure"
+    );
     let painting = app.world().resource::<Painting>().clone();
     let painted = painting.drawing.iter().filter(|d| **d > 0.0).count();
     assert!(painted > 20, "{painted} vertices painted");

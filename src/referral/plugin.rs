@@ -31,6 +31,7 @@ use crate::scenario::ShownState;
 use crate::viewer::ViewerSystems;
 use crate::viewer::camera::MainCamera;
 use crate::viewer::model::{ATTRIBUTE_SKIN_REGION, StructureTag};
+use crate::viewer::picking::PrimaryButtonPaints;
 
 /// How the heat map is shown.
 #[derive(Resource, Clone, Copy, Debug, PartialEq)]
@@ -744,13 +745,17 @@ fn show_overlays(
 }
 
 /// In paint mode the left button paints, so the camera orbits with the right button and pans
-/// with the middle one.
+/// with the middle one, and a click selects no structure.
 fn paint_buttons(
     painting: Res<Painting>,
     mut cameras: Query<&mut bevy_panorbit_camera::PanOrbitCamera>,
+    paints: Option<ResMut<PrimaryButtonPaints>>,
 ) {
     if !painting.is_changed() {
         return;
+    }
+    if let Some(mut paints) = paints {
+        paints.set_if_neq(PrimaryButtonPaints(painting.active));
     }
     for mut camera in &mut cameras {
         let (orbit, pan) = if painting.active {
@@ -795,8 +800,10 @@ fn hover_and_paint(
             let skin = heat.skin?;
             let cursor = cursor?;
             let (camera, transform) = camera.single().ok()?;
-            let origin = camera.logical_viewport_rect().map_or(Vec2::ZERO, |r| r.min);
-            let ray = camera.viewport_to_world(transform, cursor - origin).ok()?;
+            // The cursor as the window has it: Bevy 0.19 takes the viewport's offset off
+            // itself. Taking it off here too aimed every ray a side panel's width to the left,
+            // and neither hover nor paint ever found the skin.
+            let ray = camera.viewport_to_world(transform, cursor).ok()?;
             let filter = |e: Entity| e == skin;
             let settings = MeshRayCastSettings::default()
                 .with_filter(&filter)

@@ -17,22 +17,32 @@ pub struct Selection {
     pub hovered: Option<Structure>,
 }
 
+/// Whether the primary button paints on the skin (the heat map's paint mode): its clicks then
+/// select nothing, so a stroke over a muscle does not pick that muscle out as if it were the
+/// answer.
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PrimaryButtonPaints(pub bool);
+
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Selection>()
+        .init_resource::<PrimaryButtonPaints>()
         .add_observer(select_on_click)
         .add_observer(hover_on_over)
         .add_observer(unhover_on_out);
 }
 
 /// Primary click on a structure selects it; a click on the selected one keeps it selected.
+/// While the primary button paints, clicks select nothing.
 pub fn select_on_click(
     click: On<Pointer<Click>>,
     tags: Query<&StructureTag>,
+    paints: Option<Res<PrimaryButtonPaints>>,
     mut selection: ResMut<Selection>,
 ) {
     // Pointer events bubble up the hierarchy; handle each click once, at the hit entity.
     if click.event_target() != click.original_event_target()
         || click.event.button != PointerButton::Primary
+        || paints.is_some_and(|p| p.0)
     {
         return;
     }
