@@ -16,6 +16,9 @@ export WGPU_BACKEND="${WGPU_BACKEND:-vulkan}"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 target="${CARGO_TARGET_DIR:-target}"
 work="$(mktemp -d)"
+# An empty folder for the user's own files: a saved pain drawing or settings would be drawn.
+export HIPBACK_DATA_DIR="$work/data"
+mkdir -p "$HIPBACK_DATA_DIR"
 trap 'rm -rf "$work"; [ -n "${xvfb_pid:-}" ] && kill "$xvfb_pid" 2>/dev/null || true' EXIT
 
 need=()

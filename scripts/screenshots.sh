@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # The same build as `cargo run --release` (target/, or CARGO_TARGET_DIR when set).
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+# An empty folder for the user's own files: a saved pain drawing or settings would show.
+HIPBACK_DATA_DIR="$(mktemp -d)"
+export HIPBACK_DATA_DIR
+trap 'rm -rf "$HIPBACK_DATA_DIR"' EXIT
 cargo build --release --bin hipback
 bin="${CARGO_TARGET_DIR:-target}/release/hipback"
 out=docs/images

@@ -34,11 +34,16 @@ pub fn temp_dir(name: &str) -> PathBuf {
 
 /// The `hipback` binary with the environment every test run wants (lavapipe, quiet logs).
 pub fn hipback(exe: &str) -> Command {
+    // The user's own files (a saved pain drawing, settings) would show in the pictures: each
+    // test process gets an empty folder instead, unless a test names its own.
+    let data = std::env::temp_dir().join(format!("hipback-test-data-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&data);
     let mut command = Command::new(exe);
     command
         .env("WGPU_BACKEND", "vulkan")
         .env("XDG_RUNTIME_DIR", "/tmp")
-        .env("RUST_LOG", "warn");
+        .env("RUST_LOG", "warn")
+        .env("HIPBACK_DATA_DIR", data);
     command
 }
 
