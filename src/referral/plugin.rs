@@ -541,7 +541,7 @@ fn update_heat(
     shown: Res<ShownState>,
     settings: Res<HeatSettings>,
     mut heat: ResMut<SkinHeat>,
-    mut overlays: Query<(&Overlay, &Mesh3d, &OverlayTriangles, &mut OverlayColours)>,
+    mut overlays: OverlayQuery,
     added: Query<(), Added<Overlay>>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut buffers: ResMut<Assets<ShaderBuffer>>,
@@ -549,7 +549,8 @@ fn update_heat(
     let Some(fields) = heat.fields.clone() else {
         return;
     };
-    if !shown.is_changed() && !settings.is_changed() && added.is_empty() {
+    if heat.surface.is_none() || (!shown.is_changed() && !settings.is_changed() && added.is_empty())
+    {
         return;
     }
     let intensities = super::intensities(&shown.state);
@@ -561,52 +562,70 @@ fn update_heat(
         PainLayer::Neuropathic,
         &mut neuropathic,
     );
-    if heat.surface.is_none() {
-        return;
-    }
     let (palette, bands) = (&heat.palette, &heat.bands);
     let none = [0.0; 4];
     let opacity = settings.opacity_0_to_1.clamp(0.0, 1.0);
-    for (overlay, mesh, triangles, mut shown) in &mut overlays {
-        if *overlay != Overlay::Heat {
-            continue;
-        }
-        let colour = |i: usize| {
-            let below = if settings.somatic {
-                palette.somatic(somatic[i])
-            } else {
-                none
-            };
-            let above = if settings.neuropathic {
-                palette.neuropathic(neuropathic[i], bands[i])
-            } else {
-                none
-            };
-            over(above, below, opacity)
+    let colour = |i: usize| {
+        let below = if settings.somatic {
+            palette.somatic(somatic[i])
+        } else {
+            none
         };
-        // Every vertex, every frame of an easing: in chunks on the compute threads.
-        let count = somatic.len().min(neuropathic.len()).min(bands.len());
-        let colours: Vec<[f32; 4]> = (&somatic[..count])
-            .par_chunk_map(
-                ComputeTaskPool::get_or_init(TaskPool::default),
-                COLOUR_CHUNK,
-                |k, chunk| {
-                    (0..chunk.len())
-                        .map(|j| colour(k * COLOUR_CHUNK + j))
-                        .collect::<Vec<_>>()
-                },
-            )
-            .concat();
-        write_overlay(
-            &mut meshes,
-            &mut buffers,
-            &mesh.0,
-            &mut shown,
-            colours,
-            triangles,
-        );
-    }
+        let above = if settings.neuropathic {
+            palette.neuropathic(neuropathic[i], bands[i])
+        } else {
+            none
+        };
+        over(above, below, opacity)
+    };
+    // Every vertex, every frame of an easing: in chunks on the compute threads.
+    let count = somatic.len().min(neuropathic.len()).min(bands.len());
+    let colours: Vec<[f32; 4]> = (&somatic[..count])
+        .par_chunk_map(
+            ComputeTaskPool::get_or_init(TaskPool::default),
+            COLOUR_CHUNK,
+            |k, chunk| {
+                (0..chunk.len())
+                    .map(|j| colour(k * COLOUR_CHUNK + j))
+                    .collect::<Vec<_>>()
+            },
+        )
+        .concat();
+    write_overlay_of(
+        Overlay::Heat,
+        &mut overlays,
+        &mut meshes,
+        &mut buffers,
+        colours,
+    );
     heat.heat = (somatic, neuropathic);
+}
+
+/// The overlays with what [`write_overlay`] needs of each.
+type OverlayQuery<'w, 's> = Query<
+    'w,
+    's,
+    (
+        &'static Overlay,
+        &'static Mesh3d,
+        &'static OverlayTriangles,
+        &'static mut OverlayColours,
+    ),
+>;
+
+/// [`write_overlay`] for the overlay of `kind`.
+fn write_overlay_of(
+    kind: Overlay,
+    overlays: &mut OverlayQuery,
+    meshes: &mut Assets<Mesh>,
+    buffers: &mut Assets<ShaderBuffer>,
+    colours: Vec<[f32; 4]>,
+) {
+    if let Some((_, mesh, triangles, mut shown)) =
+        overlays.iter_mut().find(|(overlay, ..)| **overlay == kind)
+    {
+        write_overlay(meshes, buffers, &mesh.0, &mut shown, colours, triangles);
+    }
 }
 
 /// Writes an overlay's colours if they differ, and draws only its triangles that show any
@@ -694,7 +713,7 @@ pub fn shown_triangles(indices: &[u32], colours: &[[f32; 4]]) -> Vec<u32> {
 /// Colours of the drawing: a calm blue where painted.
 fn update_drawing_overlay(
     painting: Res<Painting>,
-    mut overlays: Query<(&Overlay, &Mesh3d, &OverlayTriangles, &mut OverlayColours)>,
+    mut overlays: OverlayQuery,
     added: Query<(), Added<Overlay>>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut buffers: ResMut<Assets<ShaderBuffer>>,
@@ -702,23 +721,18 @@ fn update_drawing_overlay(
     if !painting.is_changed() && added.is_empty() {
         return;
     }
-    for (overlay, mesh, triangles, mut shown) in &mut overlays {
-        if *overlay == Overlay::Drawing {
-            let colours = painting
-                .drawing
-                .iter()
-                .map(|d| [0.25, 0.55, 1.0, 0.75 * d])
-                .collect();
-            write_overlay(
-                &mut meshes,
-                &mut buffers,
-                &mesh.0,
-                &mut shown,
-                colours,
-                triangles,
-            );
-        }
-    }
+    let colours = painting
+        .drawing
+        .iter()
+        .map(|d| [0.25, 0.55, 1.0, 0.75 * d])
+        .collect();
+    write_overlay_of(
+        Overlay::Drawing,
+        &mut overlays,
+        &mut meshes,
+        &mut buffers,
+        colours,
+    );
 }
 
 /// Which overlays are drawn (the heat's opacity is in its colours, see [`over`]).
