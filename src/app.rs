@@ -206,6 +206,7 @@ pub fn bench_app(options: &AppOptions, size: (u32, u32)) -> App {
         height_px: size.1,
         view: options.viewer.view,
         framing: viewer::camera::Framing::default(),
+        fxaa: screenshot::FxaaPass::InFrame,
     })
     .add_plugins(screenshot::offscreen_camera_plugin);
     app

@@ -15,8 +15,8 @@ use crate::viewer::WaitingFor;
 use crate::viewer::camera::ViewPreset;
 use crate::viewer::model::ModelState;
 use crate::viewer::screenshot::{
-    OffscreenCamera, RenderThisFrame, TargetImage, WARM_UP_FRAMES, failure_exit, frame_to_rgb,
-    offscreen_camera_plugin, ready_or_exit,
+    FxaaPass, OffscreenCamera, RenderThisFrame, TargetImage, WARM_UP_FRAMES, failure_exit,
+    frame_to_rgb, offscreen_camera_plugin, ready_or_exit,
 };
 
 /// Where the clip goes.
@@ -95,6 +95,7 @@ pub fn plugin(app: &mut App) {
             height_px: recording.height_px,
             view: recording.view,
             framing: crate::viewer::camera::Framing::default(),
+            fxaa: FxaaPass::InFrame,
         });
     }
     app.init_resource::<Frames>()

@@ -14,7 +14,7 @@ use super::{BenchApp, RESULT_PREFIX, RunResult};
 use crate::viewer::camera::{Framing, ViewPreset};
 use crate::viewer::look;
 use crate::viewer::screenshot::{
-    OffscreenCamera, RenderThisFrame, TargetImage, failure_exit, frame_to_rgb,
+    FxaaPass, OffscreenCamera, RenderThisFrame, TargetImage, failure_exit, frame_to_rgb,
     offscreen_camera_plugin, save_png,
 };
 
@@ -37,6 +37,7 @@ pub fn bare_app(model: &Path, size: (u32, u32)) -> App {
             height_px: size.1,
             view: ViewPreset::Posterior,
             framing: Framing::default(),
+            fxaa: FxaaPass::InFrame,
         })
         .insert_resource(BareModel(model.to_path_buf()))
         .add_plugins(offscreen_camera_plugin)

@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod camera;
+pub mod fxaa;
 pub mod layers;
 pub mod look;
 pub mod model;
