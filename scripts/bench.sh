@@ -65,6 +65,11 @@ for i in 1 2 3 4 5; do
   DISPLAY=:97 f3d --fxaa --output "$work/f3d-fxaa.png" --resolution "$size_w,$size_h" "$glb" >/dev/null 2>&1
   end=$(date +%s%N)
   echo "f3d_fxaa $(((end - start) / 1000000))" >>"$work/whole.txt"
+  # A run that failed would time as a fast one.
+  for png in hipback f3d f3d-fxaa; do
+    [ -s "$work/$png.png" ] || { echo "bench: $png wrote no picture" >&2; exit 1; }
+    rm "$work/$png.png"
+  done
 done
 cat "$work/whole.txt" >&2
 f3d_version="$(f3d --version 2>/dev/null | head -1 || true)"

@@ -175,7 +175,8 @@ pub fn geodesic_distances(
                 continue;
             }
             let old = &mut best[next as usize];
-            if d < *old {
+            // An unreached vertex takes any distance, as the map this replaced did.
+            if old.is_infinite() || d < *old {
                 if old.is_infinite() {
                     reached.push(next);
                 }

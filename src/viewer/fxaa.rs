@@ -384,4 +384,24 @@ mod tests {
             );
         }
     }
+
+    /// Thin and odd-sized pictures: one pixel, one row, one column, and heights that do not
+    /// split evenly into the threads' bands. Each comes out as one thread would draw it.
+    #[test]
+    fn odd_sizes_match_a_single_pass_over_the_pixels() {
+        for (w, h) in [(1u32, 1u32), (1, 5), (5, 1), (7, 3), (9, 13), (4, 31)] {
+            let picture = image_from(w, h, |x, y| {
+                let v = ((x * 37 + y * 91) % 5) as u8 * 50;
+                [v, 255 - v, (v / 2).wrapping_add(30)]
+            });
+            let frame = LinearFrame::new(&picture);
+            let mut expected = picture.clone();
+            for (x, y, p) in expected.enumerate_pixels_mut() {
+                if let Some(rgb) = frame.pixel(i64::from(x), i64::from(y)) {
+                    p.0 = rgb.map(linear_to_srgb);
+                }
+            }
+            assert_eq!(fxaa(&picture), expected, "{w}x{h}");
+        }
+    }
 }

@@ -290,6 +290,7 @@ fn drive_offscreen_capture(
     waiting: Res<super::WaitingFor>,
     target: Res<TargetImage>,
     shot: Res<OffscreenShot>,
+    camera: Res<OffscreenCamera>,
     compiling: Res<PipelinesCompiling>,
     time: Res<Time<Real>>,
     mut render: ResMut<RenderThisFrame>,
@@ -341,9 +342,13 @@ fn drive_offscreen_capture(
     let out = shot.out.clone();
     commands
         .spawn(Screenshot::image(target.0.clone()))
-        .observe(save_then_exit(out, Capture::OffScreen, |path| {
-            info!("screenshot saved to {}", path.display());
-        }));
+        .observe(save_then_exit(
+            out,
+            Capture::OffScreen(camera.fxaa),
+            |path| {
+                info!("screenshot saved to {}", path.display());
+            },
+        ));
 }
 
 fn drive_smoke_test(
@@ -418,9 +423,9 @@ fn drive_smoke_test(
 enum Capture {
     /// The window, as drawn.
     Window,
-    /// The off-screen screenshot: anti-aliased after capture ([`FxaaPass::AfterCapture`]),
-    /// and the process ends as soon as the picture is on disk.
-    OffScreen,
+    /// The off-screen screenshot: anti-aliased after capture if its camera says so, and the
+    /// process ends as soon as the picture is on disk.
+    OffScreen(FxaaPass),
 }
 
 /// An observer that saves the captured frame to `out`, reports it with `saved`, and exits
@@ -433,13 +438,14 @@ fn save_then_exit(
     move |captured, mut exit| {
         let written = match capture {
             Capture::Window => save_png(&captured.image, &out),
-            Capture::OffScreen => frame_to_rgb(&captured.image)
+            Capture::OffScreen(FxaaPass::InFrame) => save_png(&captured.image, &out),
+            Capture::OffScreen(FxaaPass::AfterCapture) => frame_to_rgb(&captured.image)
                 .and_then(|frame| write_png(&super::fxaa::fxaa(&frame), &out)),
         };
         match written {
             Ok(()) => {
                 saved(&out);
-                if capture == Capture::OffScreen {
+                if matches!(capture, Capture::OffScreen(_)) {
                     exit_now();
                 }
                 exit.write(AppExit::Success);
@@ -453,7 +459,9 @@ fn save_then_exit(
 }
 
 /// Ends the process with success once the picture is saved: tearing the renderer down took
-/// about 30 ms on lavapipe and would only delay the exit.
+/// about 30 ms on lavapipe and would only delay the exit. `process::exit` still runs the C
+/// exit handlers (Mesa finishes its shader-cache writes there), with the renderer's threads
+/// idle; dozens of runs here, the render tests among them, all exited cleanly.
 fn exit_now() -> ! {
     use std::io::Write as _;
     // `process::exit` runs no destructors: flush what the log has buffered.
