@@ -1140,15 +1140,24 @@ fn select(app: &mut App, id: &str) {
         .write_message(ScenarioCommand::Select(id.to_owned()));
 }
 
-/// The node weight of a structure's single morph target.
-fn morph_weight(app: &mut App, name: &str) -> f32 {
+/// The node weights of a structure's morph targets.
+fn morph_weights(app: &mut App, name: &str) -> Vec<f32> {
     let entity = entity_of(app, name);
     let Some(MeshMorphWeights::Reference(node)) = app.world().get::<MeshMorphWeights>(entity)
     else {
         panic!("{name} has no morph weights reference");
     };
     let node = *node;
-    app.world().get::<MorphWeights>(node).unwrap().weights()[0]
+    app.world()
+        .get::<MorphWeights>(node)
+        .unwrap()
+        .weights()
+        .to_vec()
+}
+
+/// The node weight of a structure's single morph target.
+fn morph_weight(app: &mut App, name: &str) -> f32 {
+    morph_weights(app, name)[0]
 }
 
 #[test]
@@ -3134,4 +3143,49 @@ fn settings_come_back_and_a_broken_file_is_kept_aside() {
     );
     assert_eq!(app.world().resource::<HeatSettings>().opacity_0_to_1, 0.25);
     assert_eq!(app.world().resource::<SettingsStatus>().0, None);
+}
+
+/// The skin's node weights on its morph targets (its posture correctives).
+fn skin_corrective_weights(app: &mut App) -> Vec<f32> {
+    morph_weights(app, "skin")
+}
+
+/// Issue 9: the skin takes its posture correctives as the hips move: none standing, some on
+/// the way from standing to a preset, and at the preset its own corrective whole and no other.
+#[test]
+fn the_skin_takes_the_posture_correctives_of_the_preset_it_reaches() {
+    use hipback::posture::correctives::PRESETS;
+    let user = temp_dir("posture-correctives");
+    let mut app = posture_app("healthy", &user);
+    load_scenarios(&mut app);
+    settle(&mut app, 3);
+    let frames =
+        (hipback::posture::plugin::SWITCH_DURATION_S / FRAME.as_secs_f32()).ceil() as usize;
+    let go = |app: &mut App, id: PostureId, updates: usize| {
+        app.world_mut().write_message(PostureCommand::Select(id));
+        for _ in 0..updates {
+            app.update();
+        }
+    };
+    assert_eq!(skin_corrective_weights(&mut app), vec![0.0; PRESETS.len()]);
+    for (k, id) in PRESETS.into_iter().enumerate() {
+        // Halfway there some corrective is partly in (halfway to knee-to-chest is a shallow
+        // sit: sitting's).
+        go(&mut app, id, frames / 2);
+        let halfway = skin_corrective_weights(&mut app);
+        assert!(
+            halfway.iter().sum::<f32>() > 0.0 && halfway.iter().all(|w| *w < 1.0),
+            "halfway to {id}: {halfway:?}"
+        );
+        go(&mut app, id, frames + 3);
+        let mut expected = vec![0.0; PRESETS.len()];
+        expected[k] = 1.0;
+        assert_eq!(skin_corrective_weights(&mut app), expected, "at {id}");
+        go(&mut app, PostureId::Standing, frames + 3);
+        assert_eq!(
+            skin_corrective_weights(&mut app),
+            vec![0.0; PRESETS.len()],
+            "back from {id}"
+        );
+    }
 }

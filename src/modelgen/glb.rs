@@ -359,13 +359,15 @@ fn mesh_primitive(
             Some(json::buffer::Target::ElementArrayBuffer),
         )
     };
-    let targets = s.morph.as_ref().map(|(_, deltas)| {
-        let acc = bin.morph_positions(root, deltas);
-        vec![json::mesh::MorphTarget {
-            positions: Some(acc),
-            normals: None,
-            tangents: None,
-        }]
+    let targets = (!s.morphs.is_empty()).then(|| {
+        s.morphs
+            .iter()
+            .map(|(_, deltas)| json::mesh::MorphTarget {
+                positions: Some(bin.morph_positions(root, deltas)),
+                normals: None,
+                tangents: None,
+            })
+            .collect()
     });
     json::mesh::Primitive {
         attributes,
@@ -436,8 +438,9 @@ pub fn write(model: &GeneratedModel) -> Result<Vec<u8>, GlbError> {
             materials[s.material as usize],
         );
         let mut extras = serde_json::Map::new();
-        if let Some((name, _)) = &s.morph {
-            extras.insert("targetNames".into(), serde_json::json!([name]));
+        if !s.morphs.is_empty() {
+            let names: Vec<&str> = s.morphs.iter().map(|(name, _)| name.as_str()).collect();
+            extras.insert("targetNames".into(), serde_json::json!(names));
         }
         if s.regions.is_some() {
             let names: Vec<String> = SkinRegion::all().iter().map(|r| r.name()).collect();
@@ -453,7 +456,7 @@ pub fn write(model: &GeneratedModel) -> Result<Vec<u8>, GlbError> {
             },
             name: Some(s.name.clone()),
             primitives: vec![prim],
-            weights: s.morph.as_ref().map(|_| vec![0.0]),
+            weights: (!s.morphs.is_empty()).then(|| vec![0.0; s.morphs.len()]),
         });
         match joint {
             // A bone that is itself a rig joint: the joint node carries the mesh.

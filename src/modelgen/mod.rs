@@ -6,6 +6,7 @@
 //! simplification to a vertex budget → normals, morph targets and skin weights.
 
 pub mod bones;
+pub mod crease;
 pub mod data;
 pub mod field;
 pub mod glb;
@@ -94,8 +95,9 @@ pub struct GeneratedStructure {
     pub normals: Vec<Vec3>,
     /// Material.
     pub material: MaterialKind,
-    /// Morph target name and per-vertex position deltas.
-    pub morph: Option<(String, Vec<Vec3>)>,
+    /// Morph targets: name and per-vertex position deltas (a muscle's `tense`, a nerve's
+    /// `compressed`, the skin's posture correctives).
+    pub morphs: Vec<(String, Vec<Vec3>)>,
     /// Per-vertex four joints and normalised u8 weights (skinned meshes only).
     pub weights: Option<Vec<([u8; 4], [u8; 4])>>,
     /// Per-vertex skin region index (the skin only).
@@ -372,7 +374,7 @@ fn soft_structure(
             name,
             normals,
             material: MaterialKind::of(s.kind),
-            morph: Some((morph_name.to_string(), deltas)),
+            morphs: vec![(morph_name.to_string(), deltas)],
             weights: Some(weights),
             regions: None,
             colors,
@@ -785,12 +787,35 @@ fn skin_structure(
         name: structure.gltf_name(),
         normals: skin_mesh.normals(),
         material: MaterialKind::Skin,
-        morph: None,
+        morphs: Vec::new(),
         weights: Some(skin_weights),
         regions: Some(regions),
         colors: None,
         mesh: skin_mesh,
     })
+}
+
+/// The skin's posture correctives ([`crease`]): a morph target per preset in
+/// [`crate::posture::correctives::PRESETS`], named by its id, computed in parallel.
+fn skin_correctives(
+    skin: &GeneratedStructure,
+    skeleton: &crate::posture::kinematics::Skeleton,
+    postures: &PostureFile,
+) -> Vec<(String, Vec<Vec3>)> {
+    let Some(weights) = &skin.weights else {
+        return Vec::new();
+    };
+    crate::posture::correctives::PRESETS
+        .par_iter()
+        .map(|id| {
+            let posture = postures.limits.clamp(&postures.posture(*id));
+            let pose = crate::posture::kinematics::pose(skeleton, &posture, &postures.lumbar);
+            (
+                id.to_string(),
+                crease::corrective(&skin.mesh, weights, &pose),
+            )
+        })
+        .collect()
 }
 
 /// A muscle: its balls laid on what it lies on (as [`soft::layering`] says), pushed clear
@@ -982,7 +1007,7 @@ pub fn generate(a: &Anatomy, postures: &PostureFile) -> Result<GeneratedModel, M
                 name: s.gltf_name(),
                 normals: mesh.normals(),
                 material: MaterialKind::of(s.kind),
-                morph: None,
+                morphs: Vec::new(),
                 weights,
                 regions: None,
                 colors: None,
@@ -1070,7 +1095,8 @@ pub fn generate(a: &Anatomy, postures: &PostureFile) -> Result<GeneratedModel, M
         .chain(nerves.iter().map(|(g, _)| g))
         .chain(variants.iter().map(|(g, _)| g))
         .collect();
-    let skin_structure = skin_structure(a, &inner, &hip_fit)?;
+    let mut skin_structure = skin_structure(a, &inner, &hip_fit)?;
+    skin_structure.morphs = skin_correctives(&skin_structure, &hip_poses.skeleton, postures);
 
     let mut by_structure: Vec<GeneratedStructure> = bone_meshes
         .into_iter()

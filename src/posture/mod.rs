@@ -7,6 +7,7 @@
 //! sources, [`report`] shapes the numbers for `hipback report`. [`plugin`] eases between
 //! postures and poses the rig; [`panel`] is the Posture window.
 
+pub mod correctives;
 pub mod data;
 pub mod kinematics;
 pub mod muscle_length;

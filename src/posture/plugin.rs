@@ -10,11 +10,14 @@ use bevy::mesh::skinning::SkinnedMesh;
 use bevy::prelude::*;
 
 use super::PostureModel;
+use super::correctives;
 use super::kinematics::{Posture, PostureId, RigJoint};
 use super::muscle_length::Lengths;
+use crate::anatomy::StructureKind;
 use crate::scenario::state::smootherstep;
 use crate::viewer::actions::Action;
-use crate::viewer::model::ModelState;
+use crate::viewer::look::MorphTargetWeights;
+use crate::viewer::model::{ModelState, StructureTag};
 use crate::viewer::{ViewerSystems, WaitingFor};
 
 /// How long a change of preset takes.
@@ -174,7 +177,9 @@ pub fn plugin(app: &mut App) {
         )
         .add_systems(
             Update,
-            (find_rig, pose_rig).chain().in_set(ViewerSystems::Derive),
+            (find_rig, pose_rig, weigh_skin_correctives)
+                .chain()
+                .in_set(ViewerSystems::Derive),
         );
     if let Some(mut waiting) = app.world_mut().get_resource_mut::<WaitingFor>() {
         waiting.0.insert(WAITING_LABEL);
@@ -329,6 +334,39 @@ fn find_rig(
         rest_m,
         posed: None,
     };
+}
+
+/// Asks for the skin's posture correctives ([`correctives`]) for the shown posture, on the
+/// skin's entity: when the posture changed or the skin is new.
+fn weigh_skin_correctives(
+    mut commands: Commands,
+    shown: Res<ShownPosture>,
+    postures: Res<Postures>,
+    mut skins: Query<(Entity, &StructureTag, Option<&mut MorphTargetWeights>)>,
+    new: Query<(), Added<StructureTag>>,
+) {
+    let Some(model) = postures.model.as_ref() else {
+        return;
+    };
+    if !shown.is_changed() && new.is_empty() {
+        return;
+    }
+    let presets = correctives::PRESETS.map(|id| model.clamp(&model.data.posture(id)));
+    let wanted =
+        MorphTargetWeights(correctives::weights(&model.clamp(&shown.posture), &presets).to_vec());
+    for (entity, tag, current) in &mut skins {
+        if tag.0.kind != StructureKind::Skin {
+            continue;
+        }
+        match current {
+            Some(mut current) => {
+                current.set_if_neq(wanted.clone());
+            }
+            None => {
+                commands.entity(entity).insert(wanted.clone());
+            }
+        }
+    }
 }
 
 /// Sets the joint nodes' transforms for the shown posture, only when it changed.

@@ -17,6 +17,10 @@
 #endif
 
 @group(#{MATERIAL_BIND_GROUP}) @binding(0) var<storage, read> colours: array<vec4<f32>>;
+// The skin's posture correctives, target after target, an offset per vertex (in the mesh's
+// space, before skinning), and how much of each the posture takes now.
+@group(#{MATERIAL_BIND_GROUP}) @binding(1) var<storage, read> correctives: array<vec4<f32>>;
+@group(#{MATERIAL_BIND_GROUP}) @binding(2) var<uniform> corrective_weights: vec4<f32>;
 
 struct Vertex {
     @builtin(instance_index) instance_index: u32,
@@ -35,16 +39,27 @@ struct Varyings {
 
 @vertex
 fn vertex(v: Vertex) -> Varyings {
+    // The mesh shares its vertex buffer with others: its own index starts at its first vertex.
+    let own_index = v.vertex_index - mesh[v.instance_index].first_vertex_index;
+    var position = v.position;
+    // One colour per vertex: the buffer's length is the vertex count.
+    let vertex_count = arrayLength(&colours);
+    let targets = min(arrayLength(&correctives) / vertex_count, 4u);
+    for (var k: u32 = 0u; k < targets; k++) {
+        let weight = corrective_weights[k];
+        if weight != 0.0 {
+            position += weight * correctives[k * vertex_count + own_index].xyz;
+        }
+    }
 #ifdef SKINNED
     let world_from_local = skinning::skin_model(v.joint_indices, v.joint_weights, v.instance_index);
 #else
     let world_from_local = mesh_functions::get_world_from_local(v.instance_index);
 #endif
-    let world = mesh_functions::mesh_position_local_to_world(world_from_local, vec4<f32>(v.position, 1.0));
+    let world = mesh_functions::mesh_position_local_to_world(world_from_local, vec4<f32>(position, 1.0));
     var out: Varyings;
     out.position = position_world_to_clip(world.xyz);
-    // The mesh shares its vertex buffer with others: its own index starts at its first vertex.
-    out.colour = colours[v.vertex_index - mesh[v.instance_index].first_vertex_index];
+    out.colour = colours[own_index];
     return out;
 }
 

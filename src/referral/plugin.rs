@@ -30,6 +30,7 @@ use crate::files::FileError;
 use crate::scenario::ShownState;
 use crate::viewer::ViewerSystems;
 use crate::viewer::camera::MainCamera;
+use crate::viewer::look::MorphTargetWeights;
 use crate::viewer::model::{ATTRIBUTE_SKIN_REGION, StructureTag};
 use crate::viewer::picking::PrimaryButtonPaints;
 
@@ -211,6 +212,7 @@ pub fn plugin(app: &mut App) {
                 apply_heat_commands,
                 update_heat,
                 update_drawing_overlay,
+                follow_skin_correctives,
                 show_overlays,
                 report_readiness,
             )
@@ -412,6 +414,14 @@ pub struct OverlayMaterial {
     /// One straight-alpha linear RGBA colour per vertex of the overlay's mesh.
     #[storage(0, read_only)]
     pub colours: Handle<ShaderBuffer>,
+    /// The skin's posture correctives (its morph targets), target after target, a position
+    /// offset per vertex. The overlay applies them itself: Bevy 0.19 gave a morphed mesh
+    /// shown after its first frame another mesh's morph descriptor.
+    #[storage(1, read_only)]
+    pub correctives: Handle<ShaderBuffer>,
+    /// How much of each corrective the posture takes (the skin's `MorphTargetWeights`).
+    #[uniform(2)]
+    pub corrective_weights: Vec4,
 }
 
 const OVERLAY_SHADER: &str = "embedded://hipback/referral/heat_overlay.wgsl";
@@ -447,6 +457,7 @@ fn spawn_overlays(
     skins: Query<(
         &Mesh3d,
         Option<&bevy::mesh::skinning::SkinnedMesh>,
+        Option<&MorphTargetWeights>,
         Option<&ChildOf>,
     )>,
     mut meshes: ResMut<Assets<Mesh>>,
@@ -462,7 +473,7 @@ fn spawn_overlays(
     let (Some(mut materials), Some(mut buffers)) = (materials, buffers) else {
         return;
     };
-    let Ok((mesh, skinned, parent)) = skins.get(skin) else {
+    let Ok((mesh, skinned, corrective_weights, parent)) = skins.get(skin) else {
         return;
     };
     let Some(source) = meshes.get(&mesh.0).cloned() else {
@@ -473,9 +484,37 @@ fn spawn_overlays(
         Some(Indices::U16(i)) => i.iter().map(|v| u32::from(*v)).collect(),
         None => (0..source.count_vertices() as u32).collect(),
     }));
+    // The skin's posture correctives, for the overlays to apply themselves (a storage buffer
+    // is never empty).
+    let mut offsets: Vec<[f32; 4]> = source
+        .try_morph_targets()
+        .map(|targets| {
+            targets
+                .iter()
+                .map(|t| t.position.extend(0.0).to_array())
+                .collect()
+        })
+        .unwrap_or_default();
+    if offsets.is_empty() {
+        offsets.push([0.0; 4]);
+    }
+    let correctives = buffers.add(ShaderBuffer::new(
+        &colour_bytes(&offsets),
+        RenderAssetUsages::default(),
+    ));
+    let corrective_weights = corrective_weights.map_or(Vec4::ZERO, |w| weights_vec4(&w.0));
     for overlay in [Overlay::Heat, Overlay::Drawing] {
-        let mut copy = source.clone();
-        copy.remove_attribute(ATTRIBUTE_SKIN_REGION);
+        // Positions and skin weights only: unlit, coloured from its own buffer, and no morph
+        // targets (the correctives come through the material).
+        let mut copy = Mesh::new(source.primitive_topology(), source.asset_usage);
+        for attribute in [Mesh::ATTRIBUTE_JOINT_INDEX, Mesh::ATTRIBUTE_JOINT_WEIGHT] {
+            if let Some(values) = source.attribute(attribute) {
+                copy.insert_attribute(attribute, values.clone());
+            }
+        }
+        if let Some(positions) = source.attribute(Mesh::ATTRIBUTE_POSITION) {
+            copy.insert_attribute(Mesh::ATTRIBUTE_POSITION, positions.clone());
+        }
         if let (
             Some(VertexAttributeValues::Float32x3(positions)),
             Some(VertexAttributeValues::Float32x3(normals)),
@@ -490,9 +529,6 @@ fn spawn_overlays(
                 .collect();
             copy.insert_attribute(Mesh::ATTRIBUTE_POSITION, moved);
         }
-        // Unlit, and coloured from its own buffer: the mesh keeps positions and skin weights.
-        copy.remove_attribute(Mesh::ATTRIBUTE_NORMAL);
-        copy.remove_attribute(Mesh::ATTRIBUTE_COLOR);
         let clear = vec![[0.0f32; 4]; copy.count_vertices()];
         copy.insert_indices(Indices::U32(shown_triangles(&triangles.0, &clear)));
         let buffer = buffers.add(ShaderBuffer::new(
@@ -501,6 +537,8 @@ fn spawn_overlays(
         ));
         let material = materials.add(OverlayMaterial {
             colours: buffer.clone(),
+            correctives: correctives.clone(),
+            corrective_weights,
         });
         let mut entity = commands.spawn((
             Name::new(format!("heat overlay {overlay:?}")),
@@ -519,8 +557,44 @@ fn spawn_overlays(
         if let Some(skinned) = skinned {
             entity.insert(skinned.clone());
         }
+        // The skin's posture correctives (its morph targets, kept in the copy) follow the
+        // skin's weights.
+
         if let Some(parent) = parent {
             entity.insert(ChildOf(parent.parent()));
+        }
+    }
+}
+
+/// Up to four morph-target weights as the overlay shader takes them.
+fn weights_vec4(weights: &[f32]) -> Vec4 {
+    Vec4::from_array(std::array::from_fn(|k| {
+        weights.get(k).copied().unwrap_or(0.0)
+    }))
+}
+
+/// The overlays take the skin's posture correctives as the skin does: written into their
+/// materials when the skin's weights change.
+fn follow_skin_correctives(
+    heat: Res<SkinHeat>,
+    skins: Query<&MorphTargetWeights, Changed<MorphTargetWeights>>,
+    overlays: Query<&MeshMaterial3d<OverlayMaterial>, With<Overlay>>,
+    materials: Option<ResMut<Assets<OverlayMaterial>>>,
+) {
+    let (Some(skin), Some(mut materials)) = (heat.skin, materials) else {
+        return;
+    };
+    let Ok(weights) = skins.get(skin) else {
+        return;
+    };
+    let wanted = weights_vec4(&weights.0);
+    for material in &overlays {
+        if materials
+            .get(&material.0)
+            .is_some_and(|m| m.corrective_weights != wanted)
+            && let Some(mut m) = materials.get_mut(&material.0)
+        {
+            m.corrective_weights = wanted;
         }
     }
 }

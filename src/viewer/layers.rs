@@ -7,7 +7,7 @@ use bevy::mesh::morph::{MeshMorphWeights, MorphWeights};
 use bevy::picking::Pickable;
 use bevy::prelude::*;
 
-use super::look::{self, MorphWeight, Tint};
+use super::look::{self, MorphTargetWeights, MorphWeight, Tint};
 use super::model::{NerveVariantTag, StructureTag};
 use super::picking::Selection;
 use crate::anatomy::{Layer, NerveVariant, Structure};
@@ -211,7 +211,12 @@ pub(super) fn plugin(app: &mut App) {
         .init_resource::<ShownNerveVariant>()
         .add_systems(
             Update,
-            (give_own_material, apply_appearance, apply_morph_weights)
+            (
+                give_own_material,
+                apply_appearance,
+                apply_morph_weights,
+                apply_morph_target_weights,
+            )
                 .chain()
                 .in_set(super::ViewerSystems::Present),
         );
@@ -336,6 +341,26 @@ fn apply_morph_weights(
             && let Some(first) = node_weights.weights_mut().first_mut()
         {
             *first = weight.0;
+        }
+    }
+}
+
+/// Writes each structure's [`MorphTargetWeights`] into the glTF node's `MorphWeights`, only
+/// where one differs. With [`apply_morph_weights`], the only writer of morph weights.
+fn apply_morph_target_weights(
+    wanted: Query<(&MorphTargetWeights, &MeshMorphWeights), Changed<MorphTargetWeights>>,
+    mut weights: Query<&mut MorphWeights>,
+) {
+    for (wanted, mesh_weights) in &wanted {
+        let MeshMorphWeights::Reference(node) = mesh_weights else {
+            continue;
+        };
+        let Ok(mut node_weights) = weights.get_mut(*node) else {
+            continue;
+        };
+        let count = wanted.0.len().min(node_weights.weights().len());
+        if node_weights.weights()[..count] != wanted.0[..count] {
+            node_weights.weights_mut()[..count].copy_from_slice(&wanted.0[..count]);
         }
     }
 }

@@ -74,6 +74,11 @@ pub struct Tint {
 #[derive(Component, Clone, Copy, Debug, PartialEq)]
 pub struct MorphWeight(pub f32);
 
+/// The weights a capability asks for on all of a structure's morph targets, in the mesh's
+/// order (the skin's posture correctives). The morph writer in `layers` applies them.
+#[derive(Component, Clone, Debug, PartialEq)]
+pub struct MorphTargetWeights(pub Vec<f32>);
+
 /// The material a structure starts with.
 pub fn base_material(structure: Structure) -> StandardMaterial {
     styled_material(

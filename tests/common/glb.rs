@@ -29,6 +29,8 @@ pub struct MeshData {
     pub morph_names: Vec<String>,
     /// The first morph target's position deltas (model space), empty without one.
     pub morph: Vec<Vec3>,
+    /// Every morph target's position deltas (model space), in the file's order.
+    pub morphs: Vec<Vec<Vec3>>,
     /// `WEIGHTS_0`, empty when absent.
     pub weights: Vec<[f32; 4]>,
     /// `JOINTS_0`, empty when absent.
@@ -217,12 +219,10 @@ pub fn load(path: &Path) -> GlbModel {
             .expect("mesh without indices")
             .into_u32()
             .collect();
-        let raw_morph: Vec<Vec3> = reader
+        let raw_morphs: Vec<Vec<Vec3>> = reader
             .read_morph_targets()
-            .next()
-            .and_then(|(p, _, _)| p)
-            .map(|it| it.map(Vec3::from).collect())
-            .unwrap_or_default();
+            .map(|(p, _, _)| p.map(|it| it.map(Vec3::from).collect()).unwrap_or_default())
+            .collect();
         let weights: Vec<[f32; 4]> = reader
             .read_weights(0)
             .map(|w| w.into_f32().collect())
@@ -262,11 +262,17 @@ pub fn load(path: &Path) -> GlbModel {
             .enumerate()
             .map(|(i, p)| placement(i).transform_point3(*p))
             .collect();
-        let morph = raw_morph
+        let morphs: Vec<Vec<Vec3>> = raw_morphs
             .iter()
-            .enumerate()
-            .map(|(i, d)| Mat3::from_mat4(placement(i)) * *d)
+            .map(|deltas| {
+                deltas
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| Mat3::from_mat4(placement(i)) * *d)
+                    .collect()
+            })
             .collect();
+        let morph = morphs.first().cloned().unwrap_or_default();
         let extras = extras_value(mesh.extras());
         meshes.insert(
             mesh.name().unwrap_or("").to_string(),
@@ -278,6 +284,7 @@ pub fn load(path: &Path) -> GlbModel {
                 morph_names: strings(&extras, "targetNames"),
                 region_names: strings(&extras, "regionNames"),
                 morph,
+                morphs,
                 weights,
                 joints: joint_ids,
                 regions,
