@@ -1053,14 +1053,18 @@ struct AssetWrites {
     meshes: usize,
     /// The heat overlays' colour buffers.
     buffers: usize,
+    /// Morph weights (muscles' tension, the skin's posture correctives), per entity and frame.
+    morph_weights: usize,
 }
 
 fn count_asset_writes(
     mut materials: MessageReader<AssetEvent<StandardMaterial>>,
     mut meshes: MessageReader<AssetEvent<Mesh>>,
     mut buffers: MessageReader<AssetEvent<ShaderBuffer>>,
+    morphs: Query<(), Changed<MorphWeights>>,
     mut writes: ResMut<AssetWrites>,
 ) {
+    writes.morph_weights += morphs.iter().count();
     writes.buffers += buffers
         .read()
         .filter(|e| matches!(e, AssetEvent::Modified { .. }))
@@ -1267,9 +1271,10 @@ fn switching_eases_in_and_the_model_follows() {
     assert_eq!(material_of(&mut app, glute_l).base_color.alpha(), 1.0);
 }
 
-/// Once the state has arrived, 100 frames write no material and no mesh (each write is a GPU
-/// upload), with the scenario, the heat map, the posture, trigger points and nerve pulses all
-/// running; the pulses keep moving.
+/// Once the state has arrived, 100 frames write no material, no mesh and no morph weights
+/// (each write is a GPU upload), with the scenario, the heat map, the posture (sitting, so the
+/// skin's correctives are in), trigger points and nerve pulses all running; the pulses keep
+/// moving.
 #[test]
 fn nothing_is_written_in_frames_where_nothing_changed() {
     let user = temp_dir("scenarios-writes");
@@ -1283,7 +1288,10 @@ fn nothing_is_written_in_frames_where_nothing_changed() {
     );
     load_scenarios(&mut app);
     wait_for_heat(&mut app);
+    app.world_mut()
+        .write_message(PostureCommand::Select(PostureId::Sitting));
     settle(&mut app, 40);
+    assert_eq!(morph_weights(&mut app, "skin")[0], 1.0, "not sitting");
     let pulse_before: Vec<Vec3> = {
         let mut q = app
             .world_mut()
@@ -1295,9 +1303,14 @@ fn nothing_is_written_in_frames_where_nothing_changed() {
     settle(&mut app, 100);
     let writes = app.world().resource::<AssetWrites>();
     assert_eq!(
-        (writes.materials, writes.meshes, writes.buffers),
-        (0, 0, 0),
-        "assets written while nothing changed"
+        (
+            writes.materials,
+            writes.meshes,
+            writes.buffers,
+            writes.morph_weights
+        ),
+        (0, 0, 0, 0),
+        "assets or morph weights written while nothing changed"
     );
     let pulse_after: Vec<Vec3> = {
         let mut q = app
@@ -1309,7 +1322,8 @@ fn nothing_is_written_in_frames_where_nothing_changed() {
     // A change writes again.
     select(&mut app, "healthy");
     settle(&mut app, 3);
-    assert!(app.world().resource::<AssetWrites>().materials > 0);
+    let writes = app.world().resource::<AssetWrites>();
+    assert!(writes.materials > 0 && writes.morph_weights > 0);
 }
 
 fn write_scenario(dir: &Path, id: &str, body: &str) -> std::path::PathBuf {

@@ -2710,6 +2710,19 @@ fn skin_corrective(skin: &MeshData, posture: &Posture) -> Vec<Vec3> {
         .collect()
 }
 
+/// The skin in a posture as the app shows it: each vertex's blended motion, and its position
+/// (its correctives added at rest, then skinned).
+fn posed_skin(skin: &MeshData, posture: &Posture) -> (Vec<Mat4>, Vec<Vec3>) {
+    let moves = model().vertex_motions(skin, &joint_motions(posture));
+    let corrective = skin_corrective(skin, posture);
+    let posed = moves
+        .iter()
+        .zip(skin.mesh.positions.iter().zip(&corrective))
+        .map(|(mv, (p, d))| mv.transform_point3(*p + *d))
+        .collect();
+    (moves, posed)
+}
+
 /// [`SkinDamage`] for every preset, and the skin's triangle count.
 fn skin_damage() -> (Vec<(PostureId, SkinDamage)>, usize) {
     let skin = mesh(st(StructureKind::Skin, Side::Midline));
@@ -2717,15 +2730,7 @@ fn skin_damage() -> (Vec<(PostureId, SkinDamage)>, usize) {
     let out = PostureId::ALL
         .into_iter()
         .map(|id| {
-            let posture = posture_model().data.posture(id);
-            let motion = joint_motions(&posture);
-            let moves = model().vertex_motions(skin, &motion);
-            let corrective = skin_corrective(skin, &posture);
-            let posed: Vec<Vec3> = moves
-                .iter()
-                .zip(m.positions.iter().zip(&corrective))
-                .map(|(mv, (p, d))| mv.transform_point3(*p + *d))
-                .collect();
+            let (moves, posed) = posed_skin(skin, &posture_model().data.posture(id));
             let mut damage = SkinDamage {
                 stretched: 0,
                 folded: 0,
@@ -2772,6 +2777,72 @@ fn the_skin_does_not_web_across_the_hip_in_any_preset() {
         .map(|(id, d)| format!("{id}: {} stretched", d.stretched))
         .collect();
     assert!(bad.is_empty(), "{bad:?}");
+}
+
+/// Issue 9: on the way from standing to each preset (a quarter, half and three quarters),
+/// with the correctives the app weighs in, fewer than 2 % of the skin's triangles fold. At the
+/// presets the bound is 1 % (below); in between only the presets' correctives help, and the
+/// figure four's halfway pose folds most (1 149 of 81 200).
+#[test]
+fn the_skin_folds_little_on_the_way_to_each_preset() {
+    let skin = mesh(st(StructureKind::Skin, Side::Midline));
+    let m = &skin.mesh;
+    let total = m.indices.len() / 3;
+    let mut bad = Vec::new();
+    for (name, posture) in posture_samples() {
+        let (moves, posed) = posed_skin(skin, &posture);
+        let folded = m
+            .indices
+            .chunks(3)
+            .filter(|t| {
+                let [a, b, c] = [t[0], t[1], t[2]].map(|i| i as usize);
+                let rest = (m.positions[b] - m.positions[a]).cross(m.positions[c] - m.positions[a]);
+                let now = (posed[b] - posed[a]).cross(posed[c] - posed[a]);
+                now.dot(moves[a].transform_vector3(rest)) < 0.0
+            })
+            .count();
+        println!("{name}: {folded} of {total} folded");
+        if folded * 50 >= total {
+            bad.push(format!("{name}: {folded}"));
+        }
+    }
+    assert!(bad.is_empty(), "{bad:?}");
+}
+
+/// Issue 9: the skin's posture correctives move only the skin around the hips (within 30 cm
+/// of a hip centre; 21–26 cm today), and by at most 10 cm at rest. Posed, the crease moves up
+/// to about 6 cm; taken back through a blend of turns, which shortens, a move is longer at
+/// rest (up to 8.1 cm today, knee-to-chest).
+#[test]
+fn the_skin_correctives_stay_at_the_hips() {
+    let skin = mesh(st(StructureKind::Skin, Side::Midline));
+    let pm = posture_model();
+    let hips = [Side::Left, Side::Right].map(|s| pm.skeleton.hip_centre(s));
+    for (target, name) in skin.morphs.iter().zip(&skin.morph_names) {
+        let mut largest = 0.0f32;
+        let mut farthest = 0.0f32;
+        for (p, d) in skin.mesh.positions.iter().zip(target) {
+            if d.length() > 1e-5 {
+                largest = largest.max(d.length());
+                farthest = farthest.max(
+                    hips.iter()
+                        .map(|h| (*p - *h).length())
+                        .fold(f32::MAX, f32::min),
+                );
+            }
+        }
+        println!(
+            "{name}: largest move {:.1} mm, farthest from a hip centre {:.0} mm",
+            largest * 1000.0,
+            farthest * 1000.0
+        );
+        assert!(largest > 0.005, "{name} moves nothing");
+        assert!(largest < 0.10, "{name} moves a vertex {largest} m");
+        assert!(
+            farthest < 0.30,
+            "{name} moves skin {farthest} m from the hips"
+        );
+    }
 }
 
 /// Issue 9: the skin does not collapse at the groin in any preset: fewer than 1 % of its

@@ -35,8 +35,15 @@ const STEP: f32 = 0.1;
 const MAX_STEP: f32 = 0.25;
 /// Weight of staying where skinning put a vertex (per squared mean edge length).
 const STAY: f32 = 1e-4;
-/// Weight of a displacement like its neighbours' (per squared mean edge length).
+/// Weight of a displacement like its neighbours' (per squared mean edge length; applied as
+/// a pull toward the neighbours' mean displacement).
 const SMOOTH: f32 = 0.02;
+/// Triangles smaller than this at rest (in squared mean edge lengths) are left out: their
+/// normal is undefined and their gradients unbounded.
+const MIN_REST_AREA: f32 = 1e-3;
+/// Largest determinant of a vertex's blended motion (its linear part) below which its
+/// displacement is not taken back to rest space (a near-singular blend would magnify it).
+const MIN_DETERMINANT: f32 = 0.05;
 
 /// Weights as the glb stores them: four joints and their 8-bit weights.
 pub type QuantizedWeights = ([u8; 4], [u8; 4]);
@@ -127,13 +134,16 @@ pub fn corrective(mesh: &TriMesh, weights: &[QuantizedWeights], pose: &Pose) -> 
             )
         })
         .collect();
+    let h = topology.mean_edge_m;
+    // Doubled areas: a triangle of MIN_REST_AREA h² has a cross product twice that.
+    let usable = |t: usize| wanted[t].1 > 2.0 * MIN_REST_AREA * h * h;
     let facing = |x: &[Vec3], t: usize| {
         let [a, b, c] = topology.triangles[t];
         (x[b] - x[a]).cross(x[c] - x[a]).dot(wanted[t].0) / wanted[t].1
     };
     let mut free = vec![false; n];
     for (t, corners) in topology.triangles.iter().enumerate() {
-        if facing(&posed, t) < MIN_FACING {
+        if usable(t) && facing(&posed, t) < MIN_FACING {
             corners.iter().for_each(|v| free[*v] = true);
         }
     }
@@ -150,10 +160,9 @@ pub fn corrective(mesh: &TriMesh, weights: &[QuantizedWeights], pose: &Pose) -> 
     }
     let free_vertices: Vec<usize> = (0..n).filter(|v| free[*v]).collect();
     let active: Vec<usize> = (0..topology.triangles.len())
-        .filter(|t| topology.triangles[*t].iter().any(|v| free[*v]))
+        .filter(|t| usable(*t) && topology.triangles[*t].iter().any(|v| free[*v]))
         .collect();
 
-    let h = topology.mean_edge_m;
     let mut x = posed.clone();
     let mut gradient = vec![Vec3::ZERO; n];
     for _ in 0..ITERATIONS {
@@ -215,7 +224,7 @@ pub fn corrective(mesh: &TriMesh, weights: &[QuantizedWeights], pose: &Pose) -> 
                 return Vec3::ZERO;
             }
             let linear = Mat3::from_mat4(motions[v]);
-            if linear.determinant().abs() < 1e-6 {
+            if linear.determinant() < MIN_DETERMINANT {
                 return Vec3::ZERO;
             }
             linear.inverse() * (x[v] - posed[v])

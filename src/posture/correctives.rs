@@ -15,14 +15,15 @@ pub const PRESETS: [PostureId; 4] = [
     PostureId::KneeToChest,
 ];
 
-/// The kernel's width, degrees over the six angles (the presets lie 35–130° from each other
+/// The kernel's width, degrees over the six angles (the presets lie 51–177° from each other
 /// and from standing there).
 const WIDTH_DEG: f32 = 40.0;
 
 /// Weights this close to 0 or 1 are taken as 0 or 1.
 const SNAP: f32 = 1e-4;
 
-/// The six hip angles, degrees (the pelvic tilt moves no groin crease).
+/// The six hip angles, degrees. The pelvic tilt is left out: it bends the hips too (the
+/// knee-to-chest preset tilts the pelvis back), but the presets are told apart without it.
 fn angles(posture: &Posture) -> [f32; 6] {
     let (l, r) = (posture.left, posture.right);
     [

@@ -557,9 +557,6 @@ fn spawn_overlays(
         if let Some(skinned) = skinned {
             entity.insert(skinned.clone());
         }
-        // The skin's posture correctives (its morph targets, kept in the copy) follow the
-        // skin's weights.
-
         if let Some(parent) = parent {
             entity.insert(ChildOf(parent.parent()));
         }
