@@ -512,22 +512,25 @@ fn spawn_overlays(
                 copy.insert_attribute(attribute, values.clone());
             }
         }
-        if let Some(positions) = source.attribute(Mesh::ATTRIBUTE_POSITION) {
-            copy.insert_attribute(Mesh::ATTRIBUTE_POSITION, positions.clone());
-        }
-        if let (
-            Some(VertexAttributeValues::Float32x3(positions)),
-            Some(VertexAttributeValues::Float32x3(normals)),
-        ) = (
+        match (
             source.attribute(Mesh::ATTRIBUTE_POSITION),
             source.attribute(Mesh::ATTRIBUTE_NORMAL),
         ) {
-            let moved: Vec<[f32; 3]> = positions
-                .iter()
-                .zip(normals)
-                .map(|(p, n)| (Vec3::from(*p) + Vec3::from(*n) * overlay.offset_m()).to_array())
-                .collect();
-            copy.insert_attribute(Mesh::ATTRIBUTE_POSITION, moved);
+            (
+                Some(VertexAttributeValues::Float32x3(positions)),
+                Some(VertexAttributeValues::Float32x3(normals)),
+            ) => {
+                let moved: Vec<[f32; 3]> = positions
+                    .iter()
+                    .zip(normals)
+                    .map(|(p, n)| (Vec3::from(*p) + Vec3::from(*n) * overlay.offset_m()).to_array())
+                    .collect();
+                copy.insert_attribute(Mesh::ATTRIBUTE_POSITION, moved);
+            }
+            (Some(positions), _) => {
+                copy.insert_attribute(Mesh::ATTRIBUTE_POSITION, positions.clone());
+            }
+            (None, _) => {}
         }
         let clear = vec![[0.0f32; 4]; copy.count_vertices()];
         copy.insert_indices(Indices::U32(shown_triangles(&triangles.0, &clear)));
